@@ -1,0 +1,91 @@
+//! The command line: argument types, logging setup, exit codes. One file per
+//! subcommand; each is a thin adapter over the library.
+
+mod build;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "atlas", version, about = "Keep a Roblox game as files: build places from a project folder")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// More output: -v for debug, -vv for trace.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// When to color output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a project into a place (.rbxl, .rbxlx) or model (.rbxm, .rbxmx).
+    Build(build::BuildCommand),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    let result = match cli.command {
+        Command::Build(command) => command.run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut message = format!("error: {err}");
+            for cause in err.chain().skip(1) {
+                message.push_str(&format!("\n  caused by: {cause}"));
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(global: &GlobalOptions) {
+    let level = match global.verbose {
+        0 => log::LevelFilter::Info,
+        1 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    let style = match global.color {
+        ColorChoice::Auto => env_logger::WriteStyle::Auto,
+        ColorChoice::Always => env_logger::WriteStyle::Always,
+        ColorChoice::Never => env_logger::WriteStyle::Never,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder
+        .filter_level(log::LevelFilter::Warn)
+        .filter_module("atlas", level)
+        .write_style(style)
+        .format(|buf, record| {
+            let level = match record.level() {
+                log::Level::Error => "error: ",
+                log::Level::Warn => "warning: ",
+                _ => "",
+            };
+            writeln!(buf, "{level}{}", record.args())
+        })
+        .parse_env("ATLAS_LOG");
+    let _ = builder.try_init();
+}

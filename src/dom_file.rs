@@ -1,0 +1,93 @@
+//! Roblox's own files: places (`.rbxl`, `.rbxlx`) and models (`.rbxm`,
+//! `.rbxmx`), binary or XML, in both directions.
+//!
+//! A place file holds the children of a DataModel; a model file holds one or
+//! more top-level instances. Reading gives a `WeakDom` whose root is a
+//! DataModel holding what the file holds.
+
+use std::io::Write;
+use std::path::Path;
+
+use rbx_dom_weak::types::Ref;
+use rbx_dom_weak::WeakDom;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Place,
+    Model,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Binary,
+    Xml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DomFileKind {
+    pub container: Container,
+    pub encoding: Encoding,
+}
+
+impl DomFileKind {
+    /// The kind named by a file's extension, if it is one of the four.
+    pub fn from_path(path: &Path) -> Option<DomFileKind> {
+        let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+        let (container, encoding) = match extension.as_str() {
+            "rbxl" => (Container::Place, Encoding::Binary),
+            "rbxlx" => (Container::Place, Encoding::Xml),
+            "rbxm" => (Container::Model, Encoding::Binary),
+            "rbxmx" => (Container::Model, Encoding::Xml),
+            _ => return None,
+        };
+        Some(DomFileKind { container, encoding })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DomFileError {
+    #[error("could not decode the {encoding} file: {message}")]
+    Decode { encoding: &'static str, message: String },
+    #[error("could not encode the {encoding} file: {message}")]
+    Encode { encoding: &'static str, message: String },
+}
+
+fn encoding_name(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Binary => "binary",
+        Encoding::Xml => "XML",
+    }
+}
+
+/// Decodes a place or model file. Unknown properties in XML files are kept.
+pub fn read(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
+    let result = match encoding {
+        Encoding::Binary => rbx_binary::from_reader(bytes).map_err(|e| e.to_string()),
+        Encoding::Xml => {
+            let options = rbx_xml::DecodeOptions::new()
+                .property_behavior(rbx_xml::DecodePropertyBehavior::ReadUnknown);
+            rbx_xml::from_reader(bytes, options).map_err(|e| e.to_string())
+        }
+    };
+    result.map_err(|message| DomFileError::Decode {
+        encoding: encoding_name(encoding),
+        message,
+    })
+}
+
+/// Encodes `roots` (and their descendants) from `dom`. Unknown properties
+/// are written to XML files too.
+pub fn write<W: Write>(writer: W, dom: &WeakDom, roots: &[Ref], encoding: Encoding) -> Result<(), DomFileError> {
+    let result = match encoding {
+        Encoding::Binary => rbx_binary::to_writer(writer, dom, roots).map_err(|e| e.to_string()),
+        Encoding::Xml => {
+            let options = rbx_xml::EncodeOptions::new()
+                .property_behavior(rbx_xml::EncodePropertyBehavior::WriteUnknown);
+            rbx_xml::to_writer(writer, dom, roots, options).map_err(|e| e.to_string())
+        }
+    };
+    result.map_err(|message| DomFileError::Encode {
+        encoding: encoding_name(encoding),
+        message,
+    })
+}

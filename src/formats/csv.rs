@@ -1,0 +1,129 @@
+//! `.csv` files: a `LocalizationTable`.
+//!
+//! The first row is the header. The columns `Key`, `Source`, `Context` and
+//! `Example` (case-sensitive) fill those fields of an entry; any other named
+//! column is a locale id whose cells become the entry's translations; columns
+//! with an empty header are skipped. Empty cells are skipped, and rows with
+//! neither a key nor a source are dropped. `Contents` holds the entries as
+//! compact JSON, the form Roblox itself stores.
+
+use std::collections::BTreeMap;
+
+use rbx_dom_weak::types::Variant;
+use rbx_dom_weak::ustr;
+use serde::{Deserialize, Serialize};
+
+use super::meta::{apply_meta_for, MetaKind};
+use super::{FileInput, SnapshotError, SnapshotResult};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LocalizationEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", alias = "examples")]
+    pub example: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+pub fn snapshot(input: &FileInput) -> SnapshotResult {
+    let text = input.read_text()?;
+    let contents = contents_from_csv(&text).map_err(|message| SnapshotError::file(input.path, message))?;
+    let mut snapshot = input.new_snapshot("LocalizationTable");
+    snapshot.properties.insert(ustr("Contents"), Variant::String(contents));
+    let dir = input.path.parent().unwrap_or(input.path);
+    apply_meta_for(input.vfs, &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    Ok(Some(snapshot))
+}
+
+enum Column {
+    Key,
+    Source,
+    Context,
+    Example,
+    Locale(String),
+    Skip,
+}
+
+/// Reads CSV text into the JSON `Contents` of a LocalizationTable.
+pub fn contents_from_csv(text: &str) -> Result<String, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+
+    let columns: Vec<Column> = match records.next() {
+        None => Vec::new(),
+        Some(header) => header
+            .map_err(describe_csv_error)?
+            .iter()
+            .map(|cell| match cell {
+                "Key" => Column::Key,
+                "Source" => Column::Source,
+                "Context" => Column::Context,
+                "Example" => Column::Example,
+                "" => Column::Skip,
+                locale => Column::Locale(locale.to_owned()),
+            })
+            .collect(),
+    };
+
+    let mut entries = Vec::new();
+    for record in records {
+        let record = record.map_err(describe_csv_error)?;
+        let mut entry = LocalizationEntry::default();
+        for (column, cell) in columns.iter().zip(record.iter()) {
+            if cell.is_empty() {
+                continue;
+            }
+            let cell = cell.to_owned();
+            match column {
+                Column::Key => entry.key = Some(cell),
+                Column::Source => entry.source = Some(cell),
+                Column::Context => entry.context = Some(cell),
+                Column::Example => entry.example = Some(cell),
+                Column::Locale(locale) => {
+                    entry.values.insert(locale.clone(), cell);
+                }
+                Column::Skip => {}
+            }
+        }
+        if entry.key.is_some() || entry.source.is_some() {
+            entries.push(entry);
+        }
+    }
+
+    serde_json::to_string(&entries).map_err(|e| format!("could not encode the table: {e}"))
+}
+
+fn describe_csv_error(err: csv::Error) -> String {
+    match err.position() {
+        Some(pos) => format!("invalid CSV at line {}: {err}", pos.line()),
+        None => format!("invalid CSV: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_json_in_field_order() {
+        let contents = contents_from_csv("Key,Source,Context,Example,es\nAck,Ack!,,An exclamation of despair,¡Ay!\n").unwrap();
+        assert_eq!(
+            contents,
+            r#"[{"key":"Ack","example":"An exclamation of despair","source":"Ack!","values":{"es":"¡Ay!"}}]"#
+        );
+    }
+
+    #[test]
+    fn empty_header_columns_and_empty_rows_are_skipped() {
+        let contents = contents_from_csv(",Key,Source\nMeta,a,b\n,,\n").unwrap();
+        assert_eq!(contents, r#"[{"key":"a","source":"b","values":{}}]"#);
+    }
+}

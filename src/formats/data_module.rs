@@ -1,0 +1,229 @@
+//! Data files (`.json5`, `.json`, `.toml`, `.yaml`/`.yml`): a `ModuleScript`
+//! that returns the data as a Lua table.
+//!
+//! Object keys are sorted; a key that is a valid identifier is written bare,
+//! others as `["key"]`. Objects get one entry per line, indented with tabs;
+//! arrays are written on one line. `null` becomes `nil`, NaN `0/0` and
+//! infinities `math.huge`.
+
+use std::fmt::Write;
+
+use rbx_dom_weak::types::Variant;
+use rbx_dom_weak::ustr;
+
+use super::meta::{apply_meta_for, MetaKind};
+use super::{FileInput, SnapshotError, SnapshotResult};
+use crate::json::{self, JsonValue, Number};
+use crate::project::Middleware;
+
+pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
+    let text = input.read_text()?;
+    let value = match middleware {
+        Middleware::Toml => toml_to_value(&text).map_err(|m| SnapshotError::file(input.path, m))?,
+        Middleware::Yaml => yaml_to_value(&text).map_err(|m| SnapshotError::file(input.path, m))?,
+        _ => json::parse(&text).map_err(|source| SnapshotError::Syntax {
+            path: input.path.to_path_buf(),
+            source,
+        })?,
+    };
+    let mut source = String::from("return ");
+    write_lua(&mut source, &value, 0);
+    let mut snapshot = input.new_snapshot("ModuleScript");
+    snapshot.properties.insert(ustr("Source"), Variant::String(source));
+    let dir = input.path.parent().unwrap_or(input.path);
+    apply_meta_for(input.vfs, &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    Ok(Some(snapshot))
+}
+
+fn toml_to_value(text: &str) -> Result<JsonValue, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
+    fn convert(value: toml::Value) -> JsonValue {
+        match value {
+            toml::Value::String(s) => JsonValue::String(s),
+            toml::Value::Integer(i) => JsonValue::Number(Number::I64(i)),
+            toml::Value::Float(f) => JsonValue::Number(Number::F64(f)),
+            toml::Value::Boolean(b) => JsonValue::Bool(b),
+            toml::Value::Datetime(d) => JsonValue::String(d.to_string()),
+            toml::Value::Array(items) => JsonValue::Array(items.into_iter().map(convert).collect()),
+            toml::Value::Table(table) => JsonValue::Object(table.into_iter().map(|(k, v)| (k, convert(v))).collect()),
+        }
+    }
+    Ok(convert(toml::Value::Table(table)))
+}
+
+fn yaml_to_value(text: &str) -> Result<JsonValue, String> {
+    use yaml_rust2::{Yaml, YamlLoader};
+    let mut docs = YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
+    if docs.len() > 1 {
+        return Err(format!("the file holds {} YAML documents; a data module holds one", docs.len()));
+    }
+    fn convert(value: Yaml) -> Result<JsonValue, String> {
+        Ok(match value {
+            Yaml::Null | Yaml::BadValue => JsonValue::Null,
+            Yaml::Boolean(b) => JsonValue::Bool(b),
+            Yaml::Integer(i) => JsonValue::Number(Number::I64(i)),
+            Yaml::Real(text) => {
+                let lower = text.to_ascii_lowercase();
+                let f = match lower.trim_start_matches(['+', '-']) {
+                    ".inf" => f64::INFINITY.copysign(if lower.starts_with('-') { -1.0 } else { 1.0 }),
+                    ".nan" => f64::NAN,
+                    _ => text.parse().map_err(|_| format!("`{text}` is not a number"))?,
+                };
+                JsonValue::Number(Number::F64(f))
+            }
+            Yaml::String(s) => JsonValue::String(s),
+            Yaml::Array(items) => JsonValue::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?),
+            Yaml::Hash(hash) => {
+                let mut entries = Vec::with_capacity(hash.len());
+                for (key, value) in hash {
+                    let key = match key {
+                        Yaml::String(s) => s,
+                        Yaml::Integer(i) => i.to_string(),
+                        Yaml::Real(r) => r,
+                        Yaml::Boolean(b) => b.to_string(),
+                        other => return Err(format!("unsupported YAML key {other:?}")),
+                    };
+                    entries.push((key, convert(value)?));
+                }
+                JsonValue::Object(entries)
+            }
+            Yaml::Alias(_) => return Err("YAML aliases are not supported".to_owned()),
+        })
+    }
+    match docs.pop() {
+        Some(doc) => convert(doc),
+        None => Ok(JsonValue::Null),
+    }
+}
+
+/// Writes `value` as a Lua expression; `depth` is the current indent level.
+pub fn write_lua(out: &mut String, value: &JsonValue, depth: usize) {
+    match value {
+        JsonValue::Null => out.push_str("nil"),
+        JsonValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        JsonValue::Number(n) => write_number(out, *n),
+        JsonValue::String(s) => write_string(out, s),
+        JsonValue::Array(items) => {
+            out.push('{');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_lua(out, item, depth);
+            }
+            out.push('}');
+        }
+        JsonValue::Object(entries) => {
+            if entries.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            let mut sorted: Vec<&(String, JsonValue)> = entries.iter().collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push_str("{\n");
+            for (key, item) in sorted {
+                push_indent(out, depth + 1);
+                if is_identifier(key) {
+                    out.push_str(key);
+                } else {
+                    out.push('[');
+                    write_string(out, key);
+                    out.push(']');
+                }
+                out.push_str(" = ");
+                write_lua(out, item, depth + 1);
+                out.push_str(",\n");
+            }
+            push_indent(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+fn push_indent(out: &mut String, depth: usize) {
+    out.extend(std::iter::repeat_n('\t', depth));
+}
+
+fn write_number(out: &mut String, n: Number) {
+    let _ = match n {
+        Number::U64(v) => write!(out, "{v}"),
+        Number::I64(v) => write!(out, "{v}"),
+        Number::F64(v) if v.is_nan() => write!(out, "0/0"),
+        Number::F64(v) if v.is_infinite() => write!(out, "{}math.huge", if v < 0.0 { "-" } else { "" }),
+        Number::F64(v) if v.fract() == 0.0 && v.abs() < 1e15 => write!(out, "{}", v as i64),
+        Number::F64(v) => write!(out, "{v:?}"),
+    };
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\{:03}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+const LUA_KEYWORDS: &[&str] = &[
+    "and", "break", "continue", "do", "else", "elseif", "end", "export", "false", "for", "function", "if", "in",
+    "local", "nil", "not", "or", "repeat", "return", "then", "true", "type", "until", "while",
+];
+
+fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    let starts_well = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !LUA_KEYWORDS.contains(&key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_becomes_sorted_lua_table() {
+        let value = json::parse(r#"{"array": [1, 2, 3], "object": {"hello": "world"}, "true": true, "null": null, "float": 1234.5452, "1invalidident": "nice"}"#).unwrap();
+        let mut out = String::new();
+        write_lua(&mut out, &value, 0);
+        assert_eq!(
+            out,
+            "{\n\t[\"1invalidident\"] = \"nice\",\n\tarray = {1, 2, 3},\n\tfloat = 1234.5452,\n\tnull = nil,\n\tobject = {\n\t\thello = \"world\",\n\t},\n\t[\"true\"] = true,\n}"
+        );
+    }
+
+    #[test]
+    fn special_numbers_and_escapes() {
+        let mut out = String::new();
+        write_lua(
+            &mut out,
+            &JsonValue::Array(vec![
+                JsonValue::Number(Number::F64(f64::NAN)),
+                JsonValue::Number(Number::F64(f64::NEG_INFINITY)),
+                JsonValue::Number(Number::F64(1e-7)),
+                JsonValue::String("a\"b\\\n\u{1}".into()),
+            ]),
+            0,
+        );
+        assert_eq!(out, "{0/0, -math.huge, 1e-7, \"a\\\"b\\\\\\n\\001\"}");
+    }
+
+    #[test]
+    fn toml_and_yaml_parse() {
+        let value = toml_to_value("a = 1\n[b]\nc = 'x'\n").unwrap();
+        let mut out = String::new();
+        write_lua(&mut out, &value, 0);
+        assert_eq!(out, "{\n\ta = 1,\n\tb = {\n\t\tc = \"x\",\n\t},\n}");
+        let value = yaml_to_value("a: 1\nb: [x, 2.5]\n").unwrap();
+        let mut out = String::new();
+        write_lua(&mut out, &value, 0);
+        assert_eq!(out, "{\n\ta = 1,\n\tb = {\"x\", 2.5},\n}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Meta files: extra data for an instance another file defines.
+//!
+//! `Foo.meta.json5` sits beside `Foo.luau` (or `Foo.server.luau`, `Foo.txt`,
+//! `Foo.csv`, ...); `init.meta.json5` sits in a folder and describes the
+//! folder's instance, and only there may it set `className`. The `.json`
+//! spelling is read when no `.json5` file exists.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{apply_properties, check_class, SnapshotError};
+use crate::json::{self, JsonValue};
+use crate::snapshot::InstanceSnapshot;
+use crate::vfs::Vfs;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetaFile {
+    #[serde(rename = "$schema")]
+    pub schema: Option<String>,
+    pub id: Option<String>,
+    pub ignore_unknown_instances: Option<bool>,
+    #[serde(default)]
+    pub properties: BTreeMap<String, JsonValue>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, JsonValue>,
+    pub name: Option<String>,
+    pub class_name: Option<String>,
+}
+
+/// How a meta file relates to the instance it describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaKind {
+    /// `init.meta.json5` of a folder that is otherwise a `Folder`: may set
+    /// `className`.
+    FolderInit,
+    /// Beside a file, or `init.meta.json5` of a folder with an init script or
+    /// `init.csv`: the class comes from that file.
+    Fixed,
+}
+
+/// The two paths a meta file for `stem` in `dir` may have, preferred first.
+pub fn meta_paths(dir: &Path, stem: &str) -> [PathBuf; 2] {
+    [
+        dir.join(format!("{stem}.meta.json5")),
+        dir.join(format!("{stem}.meta.json")),
+    ]
+}
+
+/// Finds, reads and applies the meta file for `stem` in `dir`, if any. Both
+/// candidate paths are recorded as relevant to the instance.
+pub fn apply_meta_for(
+    vfs: &dyn Vfs,
+    snapshot: &mut InstanceSnapshot,
+    dir: &Path,
+    stem: &str,
+    kind: MetaKind,
+) -> Result<(), SnapshotError> {
+    let candidates = meta_paths(dir, stem);
+    let found = candidates.iter().find(|p| vfs.exists(p)).cloned();
+    snapshot.metadata.relevant_paths.extend(candidates);
+    if let Some(path) = found {
+        let meta = read_meta(vfs, &path)?;
+        apply_meta(&meta, snapshot, &path, kind)?;
+    }
+    Ok(())
+}
+
+pub fn read_meta(vfs: &dyn Vfs, path: &Path) -> Result<MetaFile, SnapshotError> {
+    let bytes = vfs.read(path).map_err(|e| SnapshotError::io(path, e))?;
+    let text = super::read_utf8(path, bytes)?;
+    if text.trim().is_empty() {
+        return Ok(MetaFile::default());
+    }
+    json::from_str(&text).map_err(|source| SnapshotError::Syntax {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Applies a meta file: `ignoreUnknownInstances`, `className`, `properties`,
+/// `attributes`, `name` and `id`, in that order.
+pub fn apply_meta(
+    meta: &MetaFile,
+    snapshot: &mut InstanceSnapshot,
+    path: &Path,
+    kind: MetaKind,
+) -> Result<(), SnapshotError> {
+    if let Some(ignore) = meta.ignore_unknown_instances {
+        snapshot.metadata.ignore_unknown_instances = ignore;
+    }
+    if let Some(class_name) = &meta.class_name {
+        if kind != MetaKind::FolderInit {
+            return Err(SnapshotError::invalid(
+                path,
+                "className",
+                format!(
+                    "only the init.meta file of a plain folder may set className; this instance is a {} defined by another file",
+                    snapshot.class_name
+                ),
+            ));
+        }
+        check_class(path, "className", class_name)?;
+        snapshot.class_name = class_name.as_str().into();
+    }
+    apply_properties(snapshot, &meta.properties, &meta.attributes, path, "properties", "attributes")?;
+    if let Some(name) = &meta.name {
+        if snapshot.metadata.specified_name {
+            return Err(SnapshotError::invalid(
+                path,
+                "name",
+                "the instance's name is already set by another file",
+            ));
+        }
+        if name.is_empty() {
+            return Err(SnapshotError::invalid(path, "name", "the name cannot be empty"));
+        }
+        snapshot.name = name.clone();
+        snapshot.metadata.specified_name = true;
+    }
+    if let Some(id) = &meta.id {
+        snapshot.metadata.specified_id = Some(id.clone());
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Atlas keeps a Roblox game as ordinary files and turns them into places.
+//!
+//! See `ARCHITECTURE.md` for the map of modules and the rules between them.
+
+pub mod atomic_write;
+pub mod build;
+pub mod cli;
+pub mod dom_file;
+pub mod formats;
+pub mod json;
+pub mod project;
+pub mod reflection;
+pub mod snapshot;
+pub mod value;
+pub mod vfs;

@@ -1,0 +1,76 @@
+//! Questions Atlas asks the Roblox reflection database.
+//!
+//! Everything that needs to know about classes, property types, enums or
+//! services goes through here, so the database is loaded once and looked up
+//! the same way everywhere.
+
+use std::sync::OnceLock;
+
+use rbx_reflection::{ClassDescriptor, ClassTag, DataType, PropertyDescriptor, ReflectionDatabase};
+
+/// The reflection database: a local override if one is installed (see
+/// `rbx_reflection_database`), else the one bundled with Atlas.
+pub fn database() -> &'static ReflectionDatabase<'static> {
+    static DATABASE: OnceLock<&'static ReflectionDatabase<'static>> = OnceLock::new();
+    DATABASE.get_or_init(|| match rbx_reflection_database::get() {
+        Ok(db) => db,
+        Err(err) => {
+            log::warn!("could not load the local reflection database ({err}); using the bundled one");
+            rbx_reflection_database::get_bundled()
+        }
+    })
+}
+
+/// Starts loading the database on another thread, so it is ready by the time
+/// the first property needs it.
+pub fn preload() {
+    std::thread::spawn(|| {
+        database();
+    });
+}
+
+pub fn class(name: &str) -> Option<&'static ClassDescriptor<'static>> {
+    database().classes.get(name)
+}
+
+/// Finds a property on a class or any of its superclasses.
+pub fn property(class_name: &str, property: &str) -> Option<&'static PropertyDescriptor<'static>> {
+    let db = database();
+    let class = db.classes.get(class_name)?;
+    db.superclasses_iter(class)
+        .find_map(|c| c.properties.get(property))
+}
+
+/// True if `class_name` is a service (a class Roblox creates once per place).
+pub fn is_service(class_name: &str) -> bool {
+    class(class_name).is_some_and(|c| c.tags.contains(&ClassTag::Service))
+}
+
+/// True if `class_name` is `ancestor` or inherits from it.
+pub fn is_a(class_name: &str, ancestor: &str) -> bool {
+    let db = database();
+    match db.classes.get(class_name) {
+        Some(class) => db.superclasses_iter(class).any(|c| c.name == ancestor),
+        None => class_name == ancestor,
+    }
+}
+
+/// The value of an enum item, looked up by enum name and item name.
+pub fn enum_item(enum_name: &str, item: &str) -> Option<u32> {
+    database().enums.get(enum_name)?.items.get(item).copied()
+}
+
+/// The names of an enum's items, sorted by value, for error messages.
+pub fn enum_item_names(enum_name: &str) -> Vec<&'static str> {
+    let Some(descriptor) = database().enums.get(enum_name) else {
+        return Vec::new();
+    };
+    let mut items: Vec<(&'static str, u32)> = descriptor.items.iter().map(|(k, v)| (*k, *v)).collect();
+    items.sort_by_key(|(name, value)| (*value, *name));
+    items.into_iter().map(|(name, _)| name).collect()
+}
+
+/// The declared type of a property, if the database knows the property.
+pub fn property_type(class_name: &str, property_name: &str) -> Option<&'static DataType<'static>> {
+    property(class_name, property_name).map(|p| &p.data_type)
+}

@@ -1,0 +1,63 @@
+//! The one door through which Atlas reads the project folder.
+//!
+//! Snapshot code never calls `std::fs` itself: it asks a [`Vfs`]. `atlas
+//! build` uses [`StdVfs`], which reads straight from disk; the dev server will
+//! put a caching, watching implementation behind the same trait.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+}
+
+pub trait Vfs: Send + Sync {
+    /// The whole contents of a file.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+
+    /// The entries of a folder, sorted by file name (byte order), which is
+    /// the order children get in the built tree.
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
+
+    /// Whether `path` is a file or a folder (following symlinks).
+    fn kind(&self, path: &Path) -> io::Result<EntryKind>;
+
+    /// The absolute path with symlinks resolved, to tell whether two paths
+    /// name the same file.
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf>;
+
+    fn exists(&self, path: &Path) -> bool {
+        self.kind(path).is_ok()
+    }
+}
+
+/// Reads from disk, with no caching.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StdVfs;
+
+impl Vfs for StdVfs {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        fs::read(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(path)? {
+            entries.push(entry?.path());
+        }
+        entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        Ok(entries)
+    }
+
+    fn kind(&self, path: &Path) -> io::Result<EntryKind> {
+        let meta = fs::metadata(path)?;
+        Ok(if meta.is_dir() { EntryKind::Dir } else { EntryKind::File })
+    }
+
+    fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
+        fs::canonicalize(path)
+    }
+}
