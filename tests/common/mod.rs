@@ -1,0 +1,22 @@
+//! Helpers shared by the integration tests: a readable view of an instance
+//! tree (for snapshots) and a tree comparison (for conformance and round
+//! trips).
+#![allow(dead_code)]
+
+pub mod compare;
+pub mod tree_view;
+
+use std::path::PathBuf;
+
+/// `../shared`, beside the repository.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("shared")
+}
+
+/// Reads a place or model file into a DOM (root = DataModel holding the
+/// file's top-level instances).
+pub fn read_dom_file(path: &std::path::Path) -> rbx_dom_weak::WeakDom {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let kind = atlas::dom_file::DomFileKind::from_path(path).expect("a .rbxl/.rbxm/.rbxlx/.rbxmx path");
+    atlas::dom_file::read(&bytes, kind.encoding).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
