@@ -43,7 +43,7 @@ pub enum SnapshotError {
     #[error(transparent)]
     Project(#[from] ProjectError),
 
-    #[error("{}: invalid JSON5: {source}", path.display())]
+    #[error("{}: {source}", path.display())]
     Syntax { path: PathBuf, source: Json5Error },
 
     #[error("{}: {field}: {message}", path.display())]

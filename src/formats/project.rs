@@ -9,7 +9,7 @@
 //! `$properties` and `$attributes` are applied over what `$path` produced,
 //! and its children come after the path's children.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -18,7 +18,7 @@ use rbx_dom_weak::types::Ref;
 use super::{apply_properties, check_class, snapshot_from_path, SnapshotError};
 use crate::project::{Project, ProjectNode};
 use crate::reflection;
-use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource};
+use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource, ProjectLink};
 use crate::vfs::Vfs;
 
 /// Reads the project file at `path` and snapshots its tree, entered from
@@ -31,15 +31,19 @@ pub fn snapshot_project_file(
     name: Option<&str>,
 ) -> Result<InstanceSnapshot, SnapshotError> {
     let canonical = vfs.canonicalize(path).map_err(|e| SnapshotError::io(path, e))?;
-    if context.project_chain.contains(&canonical) {
-        let mut chain = context.project_chain.to_vec();
-        chain.push(canonical);
+    let link = ProjectLink {
+        path: path.to_path_buf(),
+        canonical,
+    };
+    if context.project_chain.iter().any(|l| l.canonical == link.canonical) {
+        let mut chain: Vec<PathBuf> = context.project_chain.iter().map(|l| l.path.clone()).collect();
+        chain.push(link.path);
         return Err(SnapshotError::ProjectCycle { chain });
     }
     let bytes = vfs.read(path).map_err(|e| SnapshotError::io(path, e))?;
     let project = Project::from_bytes(path, &bytes)?;
     let is_root = context.project_chain.is_empty();
-    let inner = Arc::new(context.enter_project(&project, canonical, is_root));
+    let inner = Arc::new(context.enter_project(&project, link, is_root));
     let name = name.unwrap_or(&project.name);
     let snapshot = snapshot_node(&inner, vfs, &project, name, &project.tree, None, "")?;
     snapshot.ok_or_else(|| {
@@ -91,6 +95,21 @@ fn snapshot_node(
                     ),
                 ))
             }
+        }
+    }
+
+    if let Some(snapshot) = &from_path {
+        let named_by_file = matches!(snapshot.metadata.instigating_source, Some(InstigatingSource::Path(_)));
+        if named_by_file && snapshot.metadata.specified_name && snapshot.name != name {
+            return Err(SnapshotError::invalid(
+                project_file,
+                field("$path"),
+                format!(
+                    "`{}` sets the name `{}`, but the node's key names this instance `{name}`; remove one of them",
+                    path_display(node),
+                    snapshot.name
+                ),
+            ));
         }
     }
 
@@ -184,6 +203,13 @@ fn snapshot_node(
         }
     }
     Ok(Some(snapshot))
+}
+
+fn path_display(node: &ProjectNode) -> String {
+    node.path
+        .as_ref()
+        .map(|p| p.path().display().to_string())
+        .unwrap_or_default()
 }
 
 fn display_node(node_path: &str) -> String {

@@ -30,7 +30,7 @@ pub enum ProjectError {
     #[error("{}: could not read the project file: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
 
-    #[error("{}: invalid JSON5: {source}", path.display())]
+    #[error("{}: {source}", path.display())]
     Syntax { path: PathBuf, source: Json5Error },
 
     #[error("{}: {field}: {message}", path.display())]

@@ -5,9 +5,19 @@
 //! `emitLegacyScripts`/`syncScriptsOnly` apply when it sets them.
 
 use std::path::{Path, PathBuf};
+
 use std::sync::Arc;
 
 use crate::project::{IgnoreGlob, Project, SyncRule};
+
+/// A project file on the way from the root project to an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectLink {
+    /// The path as the project (or the user) wrote it, for messages.
+    pub path: PathBuf,
+    /// The same file, canonicalized, to compare.
+    pub canonical: PathBuf,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct InstanceContext {
@@ -15,15 +25,15 @@ pub struct InstanceContext {
     pub ignore_globs: Arc<[IgnoreGlob]>,
     pub emit_legacy_scripts: bool,
     pub sync_scripts_only: bool,
-    /// Canonical paths of the project files being read, outermost first. A
-    /// project that is already in the chain includes itself.
-    pub project_chain: Arc<[PathBuf]>,
+    /// The project files being read, outermost first. A project that is
+    /// already in the chain includes itself.
+    pub project_chain: Arc<[ProjectLink]>,
 }
 
 impl InstanceContext {
     /// The context inside `project`, entered from `self` (use
     /// `InstanceContext::default()` for the root project).
-    pub fn enter_project(&self, project: &Project, canonical_path: PathBuf, is_root: bool) -> InstanceContext {
+    pub fn enter_project(&self, project: &Project, link: ProjectLink, is_root: bool) -> InstanceContext {
         let emit_legacy_scripts = project.emit_legacy_scripts.unwrap_or(if is_root {
             project.default_emit_legacy_scripts()
         } else {
@@ -36,12 +46,7 @@ impl InstanceContext {
             .chain(project.glob_ignore_paths.iter())
             .cloned()
             .collect();
-        let project_chain: Vec<PathBuf> = self
-            .project_chain
-            .iter()
-            .cloned()
-            .chain(std::iter::once(canonical_path))
-            .collect();
+        let project_chain: Vec<ProjectLink> = self.project_chain.iter().cloned().chain(std::iter::once(link)).collect();
         InstanceContext {
             sync_rules: project.sync_rules.clone().into(),
             ignore_globs: ignore_globs.into(),

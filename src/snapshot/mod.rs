@@ -17,7 +17,7 @@ use std::sync::Arc;
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{Ustr, UstrMap};
 
-pub use context::InstanceContext;
+pub use context::{InstanceContext, ProjectLink};
 pub use tree::InstanceTree;
 
 /// What defined an instance: a file or folder, or a node of a project file.

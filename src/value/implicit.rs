@@ -108,7 +108,11 @@ pub(super) fn resolve(data_type: &DataType, property: &str, value: &JsonValue) -
             match parse_tagged(ty, tagged) {
                 Ok(variant) if variant.ty() == ty => Ok(variant),
                 Ok(_) => Err(mismatch()),
-                Err(detail) => Err(format!("{} ({detail})", mismatch())),
+                // The type's own message only helps when the shape was close.
+                Err(detail) if matches!(value, JsonValue::Array(_) | JsonValue::Object(_)) => {
+                    Err(format!("{} ({detail})", mismatch()))
+                }
+                Err(_) => Err(mismatch()),
             }
         }
     }

@@ -39,13 +39,41 @@ pub fn resolve_property(class_name: &str, property: &str, value: &JsonValue) -> 
     }
 }
 
+/// The types Roblox can store in an attribute.
+pub const ATTRIBUTE_TYPES: &[VariantType] = &[
+    VariantType::String,
+    VariantType::BinaryString,
+    VariantType::Bool,
+    VariantType::Float64,
+    VariantType::Float32,
+    VariantType::Int32,
+    VariantType::UDim,
+    VariantType::UDim2,
+    VariantType::BrickColor,
+    VariantType::Color3,
+    VariantType::Vector2,
+    VariantType::Vector3,
+    VariantType::CFrame,
+    VariantType::NumberSequence,
+    VariantType::ColorSequence,
+    VariantType::NumberRange,
+    VariantType::Rect,
+    VariantType::Font,
+    VariantType::EnumItem,
+];
+
 /// Resolves one attribute value: a plain string, number (`Float64`) or
 /// boolean, or an explicit `{Type: value}`.
 pub fn resolve_attribute(value: &JsonValue) -> Result<Variant, String> {
     if let Some(explicit) = explicit_value(value) {
         let variant = explicit?;
-        if matches!(variant, Variant::Ref(_)) {
-            return Err("attributes cannot hold Ref values".to_owned());
+        if !ATTRIBUTE_TYPES.contains(&variant.ty()) {
+            let allowed: Vec<String> = ATTRIBUTE_TYPES.iter().map(|t| format!("{t:?}")).collect();
+            return Err(format!(
+                "attributes cannot hold {:?} values; Roblox attributes may be {}",
+                variant.ty(),
+                allowed.join(", ")
+            ));
         }
         return Ok(variant);
     }

@@ -31,6 +31,11 @@ pub struct CompareOptions {
     pub compare_root_names: bool,
     /// Properties left out of the comparison entirely.
     pub ignored_properties: Vec<&'static str>,
+    /// Compare a tree in memory with one read back from a file: accept the
+    /// changes encoding makes (a String attribute read back as BinaryString,
+    /// Color3 stored as Color3uint8, aliases and migrated properties stored
+    /// under their canonical name, zero values filled in for unknown ones).
+    pub lenient_encodings: bool,
 }
 
 impl CompareOptions {
@@ -40,6 +45,7 @@ impl CompareOptions {
             defaults_equal_absent: true,
             compare_root_names: true,
             ignored_properties: Vec::new(),
+            lenient_encodings: false,
         }
     }
 
@@ -242,6 +248,7 @@ impl State<'_> {
                     )),
                 }
             }
+            _ if self.options.lenient_encodings && lenient_equal(a, b, self.options.floats) => None,
             _ => (!values_equal(a, b, self.options.floats)).then(|| format!("{} != {}", short(a), short(b))),
         }
     }
@@ -249,6 +256,14 @@ impl State<'_> {
     fn absent_differs(&self, class: &str, name: &str, present: &Variant, dom: &WeakDom) -> Option<String> {
         if let Variant::Ref(target) = present {
             return (target.is_some() && dom.get_by_ref(*target).is_some()).then(|| format!("Ref -> {}", target_path(dom, *target)));
+        }
+        if self.options.lenient_encodings
+            && (not_stored_as_itself(class, name)
+                || is_zero_value(present)
+                || is_migration_target(class, name)
+                || atlas::reflection::property(class, name).is_none())
+        {
+            return None;
         }
         if !self.options.defaults_equal_absent {
             return Some(short(present));
@@ -259,6 +274,83 @@ impl State<'_> {
             None if is_empty_container(present) => None,
             None => Some(format!("{} (no known default)", short(present))),
         }
+    }
+}
+
+/// Aliases, migrated and non-serializing properties come back from a file
+/// under another name, or not at all.
+fn not_stored_as_itself(class: &str, name: &str) -> bool {
+    use rbx_reflection::{PropertyKind, PropertySerialization};
+    match atlas::reflection::property(class, name) {
+        Some(descriptor) => match &descriptor.kind {
+            PropertyKind::Alias { .. } => true,
+            PropertyKind::Canonical { serialization } => matches!(
+                serialization,
+                PropertySerialization::DoesNotSerialize | PropertySerialization::Migrate(_)
+            ),
+            _ => false,
+        },
+        None => false,
+    }
+}
+
+/// True if another property of the class is stored under `name` in files
+/// (`Decal.Texture` becomes `TextureContent`).
+fn is_migration_target(class: &str, name: &str) -> bool {
+    use rbx_reflection::{PropertyKind, PropertySerialization};
+    let db = atlas::reflection::database();
+    let Some(descriptor) = db.classes.get(class) else { return false };
+    db.superclasses_iter(descriptor).any(|c| {
+        c.properties.values().any(|p| match &p.kind {
+            PropertyKind::Canonical {
+                serialization: PropertySerialization::Migrate(migration),
+            } => migration.new_property_names().contains(&name),
+            _ => false,
+        })
+    })
+}
+
+/// The value rbx_binary writes for an instance that lacks a property other
+/// instances of its class have.
+fn is_zero_value(value: &Variant) -> bool {
+    match value {
+        Variant::Float32(f) => *f == 0.0,
+        Variant::Float64(f) => *f == 0.0,
+        Variant::Int32(i) => *i == 0,
+        Variant::Int64(i) => *i == 0,
+        Variant::Bool(b) => !b,
+        Variant::String(s) => s.is_empty(),
+        _ => false,
+    }
+}
+
+/// Equality across the encodings a value may take in a file.
+fn lenient_equal(a: &Variant, b: &Variant, floats: Floats) -> bool {
+    use rbx_dom_weak::types::Color3uint8;
+    fn text(v: &Variant) -> Option<String> {
+        match v {
+            Variant::String(s) => Some(s.clone()),
+            Variant::BinaryString(b) => String::from_utf8(AsRef::<[u8]>::as_ref(b).to_vec()).ok(),
+            Variant::ContentId(c) => Some(c.as_str().to_owned()),
+            Variant::Content(c) => Some(c.as_uri().unwrap_or_default().to_owned()),
+            _ => None,
+        }
+    }
+    match (a, b) {
+        (Variant::Color3(c), Variant::Color3uint8(u)) | (Variant::Color3uint8(u), Variant::Color3(c)) => {
+            Color3uint8::from(*c) == *u
+        }
+        (Variant::Attributes(x), Variant::Attributes(y)) => {
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    y.get(k.as_str())
+                        .is_some_and(|w| values_equal(v, w, floats) || lenient_equal(v, w, floats))
+                })
+        }
+        _ => match (text(a), text(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
     }
 }
 
@@ -296,6 +388,10 @@ fn short(value: &Variant) -> String {
 /// Equality by printed form: bit-exact for `Exact`; with numbers compared
 /// within the tolerance for `Within`.
 pub fn values_equal(a: &Variant, b: &Variant, floats: Floats) -> bool {
+    // A material missing from the map means its default color.
+    if let (Variant::MaterialColors(x), Variant::MaterialColors(y)) = (a, b) {
+        return x.encode() == y.encode();
+    }
     let (da, db) = (format!("{a:?}"), format!("{b:?}"));
     match floats {
         Floats::Exact => da == db,

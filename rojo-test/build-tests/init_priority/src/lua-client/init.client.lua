@@ -1,0 +1,1 @@
+-- Script, Client from .lua

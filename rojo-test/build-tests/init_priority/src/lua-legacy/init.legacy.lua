@@ -1,0 +1,1 @@
+-- Script, Legacy from .lua

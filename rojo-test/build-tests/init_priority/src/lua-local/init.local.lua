@@ -1,0 +1,1 @@
+-- LocalScript from .lua

@@ -1,0 +1,1 @@
+-- ModuleScript from .lua

@@ -1,0 +1,1 @@
+-- Script, Plugin from .lua
