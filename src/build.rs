@@ -6,6 +6,7 @@
 
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::atomic_write::write_atomic;
 use crate::dom_file::{self, Container, DomFileError, DomFileKind};
@@ -43,9 +44,13 @@ pub struct LoadedTree {
 
 /// Reads the project at `project_file` and everything it includes.
 pub fn load_tree(vfs: &dyn Vfs, project_file: &Path) -> Result<LoadedTree, SnapshotError> {
+    let start = Instant::now();
     let snapshot = snapshot_project_file(&InstanceContext::default(), vfs, project_file, None)?;
+    log::debug!("read the project's files in {:.1?}", start.elapsed());
+    let start = Instant::now();
     let mut tree = InstanceTree::new(snapshot);
     let ref_warnings = resolve_refs(&mut tree);
+    log::debug!("built the tree and resolved refs in {:.1?}", start.elapsed());
     Ok(LoadedTree {
         project_file: project_file.to_path_buf(),
         tree,
@@ -87,6 +92,7 @@ pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummar
         Container::Model => vec![dom.root_ref()],
     };
 
+    let start = Instant::now();
     let mut encoded = Vec::new();
     dom_file::write(&mut encoded, dom, &roots, kind.encoding).map_err(|source| BuildError::Encode {
         path: output.to_path_buf(),
@@ -103,10 +109,17 @@ pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummar
         source,
     })?;
 
+    log::debug!("encoded and wrote {} bytes in {:.1?}", encoded.len(), start.elapsed());
+
+    let instances = loaded.tree.len();
+    // Freeing a large tree takes a while and nothing waits for it.
+    let tree = loaded.tree;
+    std::thread::spawn(move || drop((tree, encoded)));
+
     Ok(BuildSummary {
         project_file,
         output: output.to_path_buf(),
-        instances: loaded.tree.len(),
+        instances,
         ref_warnings: loaded.ref_warnings,
     })
 }

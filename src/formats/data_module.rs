@@ -31,7 +31,7 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     let mut snapshot = input.new_snapshot("ModuleScript");
     snapshot.properties.insert(ustr("Source"), Variant::String(source));
     let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(input.vfs, &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    apply_meta_for(input.vfs, |p| input.sibling_exists(p), &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
     Ok(Some(snapshot))
 }
 

@@ -53,13 +53,14 @@ pub fn meta_paths(dir: &Path, stem: &str) -> [PathBuf; 2] {
 /// candidate paths are recorded as relevant to the instance.
 pub fn apply_meta_for(
     vfs: &dyn Vfs,
+    exists: impl Fn(&Path) -> bool,
     snapshot: &mut InstanceSnapshot,
     dir: &Path,
     stem: &str,
     kind: MetaKind,
 ) -> Result<(), SnapshotError> {
     let candidates = meta_paths(dir, stem);
-    let found = candidates.iter().find(|p| vfs.exists(p)).cloned();
+    let found = candidates.iter().find(|p| exists(p)).cloned();
     snapshot.metadata.relevant_paths.extend(candidates);
     if let Some(path) = found {
         let meta = read_meta(vfs, &path)?;

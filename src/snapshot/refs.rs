@@ -52,7 +52,7 @@ impl fmt::Display for RefWarning {
 /// strips those attributes and `Rojo_Id`, and clears Ref properties whose
 /// target is not in the tree. Returns what could not be resolved.
 pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
-    let ids = collect_ids(tree);
+    let mut ids: Option<HashMap<String, Ref>> = None;
     let mut warnings = Vec::new();
     let mut edits: Vec<(Ref, Vec<(String, Ref)>)> = Vec::new();
 
@@ -93,6 +93,7 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
                     warnings.push(warning(dom, source, key, "the attribute must be a string id".to_owned()));
                     continue;
                 };
+                let ids = ids.get_or_insert_with(|| collect_ids(tree));
                 match ids.get(id.as_str()) {
                     Some(target) => (property, *target),
                     None => {
@@ -143,7 +144,9 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
         }
     }
 
-    clear_dangling_refs(dom);
+    if tree.has_model_file_instances() {
+        clear_dangling_refs(tree.dom_mut());
+    }
     warnings
 }
 

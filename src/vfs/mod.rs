@@ -14,13 +14,27 @@ pub enum EntryKind {
     Dir,
 }
 
+/// One entry of a folder listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirEntry {
+    pub path: PathBuf,
+    pub kind: EntryKind,
+}
+
+impl DirEntry {
+    /// The entry's file name, if it is valid UTF-8.
+    pub fn name(&self) -> Option<&str> {
+        self.path.file_name().and_then(|n| n.to_str())
+    }
+}
+
 pub trait Vfs: Send + Sync {
     /// The whole contents of a file.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
 
     /// The entries of a folder, sorted by file name (byte order), which is
     /// the order children get in the built tree.
-    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>>;
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>>;
 
     /// Whether `path` is a file or a folder (following symlinks).
     fn kind(&self, path: &Path) -> io::Result<EntryKind>;
@@ -43,12 +57,24 @@ impl Vfs for StdVfs {
         fs::read(path)
     }
 
-    fn read_dir(&self, path: &Path) -> io::Result<Vec<PathBuf>> {
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
         let mut entries = Vec::new();
         for entry in fs::read_dir(path)? {
-            entries.push(entry?.path());
+            let entry = entry?;
+            let file_type = entry.file_type()?;
+            let path = entry.path();
+            // The listing knows files and folders without another system
+            // call; only symlinks need to be followed.
+            let kind = if file_type.is_dir() {
+                EntryKind::Dir
+            } else if file_type.is_symlink() {
+                self.kind(&path)?
+            } else {
+                EntryKind::File
+            };
+            entries.push(DirEntry { path, kind });
         }
-        entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+        entries.sort_by(|a, b| a.path.file_name().cmp(&b.path.file_name()));
         Ok(entries)
     }
 
