@@ -164,6 +164,7 @@ build_tests! {
     scripts_emit_legacy_opt_out,
     scripts_rojo_project_legacy,
     sync_rules_custom,
+    service_folders_inferred,
     sync_scripts_only,
     txt_files,
 }

@@ -9,16 +9,16 @@
 //!
 //! Entries are read in parallel; children keep file-name order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::meta::{apply_meta_for, MetaKind};
-use super::{names, project, snapshot_from_path, FileInput, SnapshotError, SnapshotResult};
+use super::{infer_child_classes, names, project, snapshot_entry, FileInput, SnapshotError, SnapshotResult};
 use crate::project::{Middleware, DEFAULT_PROJECT_NAMES};
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource};
-use crate::vfs::Vfs;
+use crate::vfs::{DirEntry, EntryKind, Vfs};
 
 /// Init files, by priority. All of them are consumed by the folder, even
 /// the ones a higher-priority file shadows.
@@ -44,7 +44,7 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let entries = vfs.read_dir(path).map_err(|e| SnapshotError::io(path, e))?;
-    let has_entry = |name: &str| entries.iter().any(|e| e.file_name().is_some_and(|n| n == name));
+    let has_entry = |name: &str| entries.iter().any(|e| e.name() == Some(name) && e.kind == EntryKind::File);
 
     if let Some(project_name) = DEFAULT_PROJECT_NAMES.iter().find(|name| has_entry(name)) {
         let mut snapshot = project::snapshot_project_file(context, vfs, &path.join(project_name), None)?;
@@ -76,6 +76,7 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
                 file_name: init_name,
                 stem: "init",
                 name: &name,
+                siblings: Some(&entries),
             };
             let mut snapshot = match middleware {
                 Middleware::Csv => super::csv::snapshot(&input)?,
@@ -88,27 +89,29 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
         None => {
             let mut snapshot = InstanceSnapshot::new("Folder", name, context.clone());
             snapshot.metadata.relevant_paths.push(path.to_path_buf());
-            apply_meta_for(vfs, &mut snapshot, path, "init", MetaKind::FolderInit)?;
+            let exists = |p: &Path| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| has_entry(n));
+            apply_meta_for(vfs, exists, &mut snapshot, path, "init", MetaKind::FolderInit)?;
             snapshot
         }
     };
     snapshot.metadata.instigating_source = Some(InstigatingSource::Path(path.to_path_buf()));
     snapshot.metadata.fs_name = Some(dir_name);
 
-    let child_paths: Vec<&PathBuf> = entries
+    let children: Vec<&DirEntry> = entries
         .iter()
-        .filter(|entry| !is_init_file(entry))
-        .filter(|entry| !context.is_ignored(entry))
+        .filter(|entry| !(entry.kind == EntryKind::File && is_init_file(&entry.path)))
+        .filter(|entry| !context.is_ignored(&entry.path))
         .collect();
-    let results: Vec<SnapshotResult> = child_paths
+    let results: Vec<SnapshotResult> = children
         .par_iter()
-        .map(|child| snapshot_from_path(context, vfs, child))
+        .map(|child| snapshot_entry(context, vfs, child, &entries))
         .collect();
     for result in results {
         if let Some(child) = result? {
             snapshot.children.push(child);
         }
     }
+    infer_child_classes(&mut snapshot);
     Ok(Some(snapshot))
 }
 

@@ -30,7 +30,7 @@ use rbx_dom_weak::ustr;
 use crate::json::{Json5Error, JsonValue};
 use crate::project::{default_rule_for, Middleware, ProjectError};
 use crate::snapshot::{InstanceContext, InstanceMetadata, InstanceSnapshot, InstigatingSource};
-use crate::vfs::{EntryKind, Vfs};
+use crate::vfs::{DirEntry, EntryKind, Vfs};
 use crate::{reflection, value};
 
 pub use project::snapshot_project_file;
@@ -105,9 +105,22 @@ pub struct FileInput<'a> {
     pub stem: &'a str,
     /// The instance name: `stem` without a `~N` dedup suffix.
     pub name: &'a str,
+    /// The listing of the file's folder, when the file was found by listing
+    /// it: meta files are looked up there instead of on disk.
+    pub siblings: Option<&'a [DirEntry]>,
 }
 
 impl FileInput<'_> {
+    /// True if `path`, a file beside this one, exists.
+    pub fn sibling_exists(&self, path: &Path) -> bool {
+        match self.siblings {
+            Some(siblings) => siblings
+                .binary_search_by(|entry| entry.path.file_name().cmp(&path.file_name()))
+                .is_ok_and(|i| siblings[i].kind == EntryKind::File),
+            None => self.vfs.exists(path),
+        }
+    }
+
     pub fn read(&self) -> Result<Vec<u8>, SnapshotError> {
         self.vfs.read(self.path).map_err(|e| SnapshotError::io(self.path, e))
     }
@@ -144,11 +157,29 @@ pub(crate) fn read_utf8(path: &Path, bytes: Vec<u8>) -> Result<String, SnapshotE
 pub fn snapshot_from_path(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) -> SnapshotResult {
     match vfs.kind(path).map_err(|e| SnapshotError::io(path, e))? {
         EntryKind::Dir => dir::snapshot_dir(context, vfs, path),
-        EntryKind::File => snapshot_file(context, vfs, path),
+        EntryKind::File => snapshot_file(context, vfs, path, None),
     }
 }
 
-fn snapshot_file(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) -> SnapshotResult {
+/// Snapshots one entry of a folder listing; `siblings` is that listing.
+pub(crate) fn snapshot_entry(
+    context: &Arc<InstanceContext>,
+    vfs: &dyn Vfs,
+    entry: &DirEntry,
+    siblings: &[DirEntry],
+) -> SnapshotResult {
+    match entry.kind {
+        EntryKind::Dir => dir::snapshot_dir(context, vfs, &entry.path),
+        EntryKind::File => snapshot_file(context, vfs, &entry.path, Some(siblings)),
+    }
+}
+
+fn snapshot_file(
+    context: &Arc<InstanceContext>,
+    vfs: &dyn Vfs,
+    path: &Path,
+    siblings: Option<&[DirEntry]>,
+) -> SnapshotResult {
     let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
         log::warn!("skipping {}: the file name is not valid UTF-8", path.display());
         return Ok(None);
@@ -177,6 +208,7 @@ fn snapshot_file(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) -> 
         file_name,
         stem,
         name: names::strip_dedup_suffix(stem),
+        siblings,
     };
 
     match middleware {
@@ -236,4 +268,33 @@ pub(crate) fn apply_properties(
             .insert(ustr("Attributes"), Variant::Attributes(resolved));
     }
     Ok(())
+}
+
+/// The class an instance gets from its name and its parent's class when
+/// nothing else gives one: a service under a DataModel,
+/// `StarterPlayerScripts`/`StarterCharacterScripts` under StarterPlayer,
+/// `Terrain` under Workspace.
+pub(crate) fn infer_class(name: &str, parent_class: &str) -> Option<&'static str> {
+    let class = reflection::class(name)?;
+    match parent_class {
+        "DataModel" if reflection::is_service(name) => Some(class.name),
+        "StarterPlayer" if name == "StarterPlayerScripts" || name == "StarterCharacterScripts" => Some(class.name),
+        "Workspace" if name == "Terrain" => Some(class.name),
+        _ => None,
+    }
+}
+
+/// Plain folders named like a service under a DataModel (and the like, see
+/// [`infer_class`]) become that class, so `src/ReplicatedStorage/` needs no
+/// meta file.
+pub(crate) fn infer_child_classes(snapshot: &mut InstanceSnapshot) {
+    let parent_class = snapshot.class_name;
+    for child in &mut snapshot.children {
+        if child.class_name == "Folder" {
+            if let Some(class) = infer_class(&child.name, &parent_class) {
+                child.class_name = class.into();
+                infer_child_classes(child);
+            }
+        }
+    }
 }

@@ -15,9 +15,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rbx_dom_weak::types::Ref;
 
-use super::{apply_properties, check_class, snapshot_from_path, SnapshotError};
+use super::{apply_properties, check_class, infer_child_classes, infer_class, snapshot_from_path, SnapshotError};
 use crate::project::{Project, ProjectNode};
-use crate::reflection;
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource, ProjectLink};
 use crate::vfs::Vfs;
 
@@ -113,7 +112,7 @@ fn snapshot_node(
         }
     }
 
-    let inferred = infer_class(name, parent_class);
+    let inferred = parent_class.and_then(|parent| infer_class(name, parent));
     let class_name: String = match (&node.class_name, &from_path) {
         (Some(class_name), Some(snapshot)) => {
             if snapshot.class_name != "Folder" && snapshot.class_name != class_name.as_str() {
@@ -185,6 +184,8 @@ fn snapshot_node(
         snapshot.snapshot_id = Ref::none();
     }
 
+    infer_child_classes(&mut snapshot);
+
     let children: Vec<(&String, &ProjectNode)> = node.children.iter().collect();
     let results: Vec<Result<Option<InstanceSnapshot>, SnapshotError>> = children
         .par_iter()
@@ -220,13 +221,3 @@ fn display_node(node_path: &str) -> String {
     }
 }
 
-/// The class a node gets from its position when nothing else gives one.
-fn infer_class(name: &str, parent_class: Option<&str>) -> Option<&'static str> {
-    let class = reflection::class(name)?;
-    match parent_class? {
-        "DataModel" if reflection::is_service(name) => Some(class.name),
-        "StarterPlayer" if name == "StarterPlayerScripts" || name == "StarterCharacterScripts" => Some(class.name),
-        "Workspace" if name == "Terrain" => Some(class.name),
-        _ => None,
-    }
-}
