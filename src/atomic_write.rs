@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 /// Writes `contents` to a temporary file beside `path`, then renames it over
 /// `path`. On failure the temporary file is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, contents: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+pub fn write_atomic(
+    path: &Path,
+    contents: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
     let temp = temp_path_for(path);
     let result = (|| {
         let mut file = File::create(&temp)?;
@@ -55,7 +58,11 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "encoder failed");
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temporary file left behind"
+        );
     }
 
     #[test]

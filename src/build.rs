@@ -50,7 +50,10 @@ pub fn load_tree(vfs: &dyn Vfs, project_file: &Path) -> Result<LoadedTree, Snaps
     let start = Instant::now();
     let mut tree = InstanceTree::new(snapshot);
     let ref_warnings = resolve_refs(&mut tree);
-    log::debug!("built the tree and resolved refs in {:.1?}", start.elapsed());
+    log::debug!(
+        "built the tree and resolved refs in {:.1?}",
+        start.elapsed()
+    );
     Ok(LoadedTree {
         project_file: project_file.to_path_buf(),
         tree,
@@ -94,9 +97,11 @@ pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummar
 
     let start = Instant::now();
     let mut encoded = Vec::new();
-    dom_file::write(&mut encoded, dom, &roots, kind.encoding).map_err(|source| BuildError::Encode {
-        path: output.to_path_buf(),
-        source,
+    dom_file::write(&mut encoded, dom, &roots, kind.encoding).map_err(|source| {
+        BuildError::Encode {
+            path: output.to_path_buf(),
+            source,
+        }
     })?;
     write_atomic(output, |file| {
         use std::io::Write;
@@ -109,7 +114,11 @@ pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummar
         source,
     })?;
 
-    log::debug!("encoded and wrote {} bytes in {:.1?}", encoded.len(), start.elapsed());
+    log::debug!(
+        "encoded and wrote {} bytes in {:.1?}",
+        encoded.len(),
+        start.elapsed()
+    );
 
     let instances = loaded.tree.len();
     // Freeing a large tree takes a while and nothing waits for it.

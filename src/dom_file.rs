@@ -40,16 +40,25 @@ impl DomFileKind {
             "rbxmx" => (Container::Model, Encoding::Xml),
             _ => return None,
         };
-        Some(DomFileKind { container, encoding })
+        Some(DomFileKind {
+            container,
+            encoding,
+        })
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DomFileError {
     #[error("could not decode the {encoding} file: {message}")]
-    Decode { encoding: &'static str, message: String },
+    Decode {
+        encoding: &'static str,
+        message: String,
+    },
     #[error("could not encode the {encoding} file: {message}")]
-    Encode { encoding: &'static str, message: String },
+    Encode {
+        encoding: &'static str,
+        message: String,
+    },
 }
 
 fn encoding_name(encoding: Encoding) -> &'static str {
@@ -77,7 +86,12 @@ pub fn read(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
 
 /// Encodes `roots` (and their descendants) from `dom`. Unknown properties
 /// are written to XML files too.
-pub fn write<W: Write>(writer: W, dom: &WeakDom, roots: &[Ref], encoding: Encoding) -> Result<(), DomFileError> {
+pub fn write<W: Write>(
+    writer: W,
+    dom: &WeakDom,
+    roots: &[Ref],
+    encoding: Encoding,
+) -> Result<(), DomFileError> {
     let result = match encoding {
         Encoding::Binary => rbx_binary::to_writer(writer, dom, roots).map_err(|e| e.to_string()),
         Encoding::Xml => {

@@ -15,7 +15,9 @@ pub fn database() -> &'static ReflectionDatabase<'static> {
     DATABASE.get_or_init(|| match rbx_reflection_database::get() {
         Ok(db) => db,
         Err(err) => {
-            log::warn!("could not load the local reflection database ({err}); using the bundled one");
+            log::warn!(
+                "could not load the local reflection database ({err}); using the bundled one"
+            );
             rbx_reflection_database::get_bundled()
         }
     })
@@ -65,7 +67,8 @@ pub fn enum_item_names(enum_name: &str) -> Vec<&'static str> {
     let Some(descriptor) = database().enums.get(enum_name) else {
         return Vec::new();
     };
-    let mut items: Vec<(&'static str, u32)> = descriptor.items.iter().map(|(k, v)| (*k, *v)).collect();
+    let mut items: Vec<(&'static str, u32)> =
+        descriptor.items.iter().map(|(k, v)| (*k, *v)).collect();
     items.sort_by_key(|(name, value)| (*value, *name));
     items.into_iter().map(|(name, _)| name).collect()
 }

@@ -25,11 +25,13 @@ fn run(name: &str) {
     let output = temp.path().join("out.rbxm");
     let built = build(&StdVfs, &dir, &output);
 
-    let text = match Project::locate(&dir).map_err(atlas::build::BuildError::from).and_then(|file| {
-        load_tree(&StdVfs, &file).map_err(atlas::build::BuildError::from)
-    }) {
+    let text = match Project::locate(&dir)
+        .map_err(atlas::build::BuildError::from)
+        .and_then(|file| load_tree(&StdVfs, &file).map_err(atlas::build::BuildError::from))
+    {
         Ok(loaded) => {
-            let built = built.unwrap_or_else(|e| panic!("{name}: load_tree passed but build failed: {e}"));
+            let built =
+                built.unwrap_or_else(|e| panic!("{name}: load_tree passed but build failed: {e}"));
             assert_eq!(built.instances, loaded.tree.len());
             let dom = common::read_dom_file(&output);
             let comparison = compare(
@@ -42,7 +44,11 @@ fn run(name: &str) {
                     ..CompareOptions::exact()
                 },
             );
-            assert!(comparison.is_equal(), "{name}: the written file differs: {}", comparison.report(20));
+            assert!(
+                comparison.is_equal(),
+                "{name}: the written file differs: {}",
+                comparison.report(20)
+            );
 
             let mut text = common::tree_view::view(loaded.tree.dom(), loaded.tree.root_ref());
             for warning in &loaded.ref_warnings {
@@ -52,7 +58,11 @@ fn run(name: &str) {
         }
         Err(err) => {
             assert!(built.is_err(), "{name}: load_tree failed but build passed");
-            assert!(!output.exists(), "{name}: a failed build wrote {}", output.display());
+            assert!(
+                !output.exists(),
+                "{name}: a failed build wrote {}",
+                output.display()
+            );
             format!("error: {err}\n").replace('\\', "/")
         }
     };

@@ -22,8 +22,16 @@ fn check(name: &str) {
 
     let built = common::read_dom_file(&output);
     let expected = common::read_dom_file(&fixture.join("expected.rbxm"));
-    assert_eq!(built.root().children().len(), 1, "{name}: built model must hold one instance");
-    assert_eq!(expected.root().children().len(), 1, "{name}: expected model must hold one instance");
+    assert_eq!(
+        built.root().children().len(),
+        1,
+        "{name}: built model must hold one instance"
+    );
+    assert_eq!(
+        expected.root().children().len(),
+        1,
+        "{name}: expected model must hold one instance"
+    );
 
     let comparison = compare(
         &built,

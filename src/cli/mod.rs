@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "atlas", version, about = "Keep a Roblox game as files: build places from a project folder")]
+#[command(
+    name = "atlas",
+    version,
+    about = "Keep a Roblox game as files: build places from a project folder"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalOptions,

@@ -32,11 +32,21 @@ pub struct LocalizationEntry {
 
 pub fn snapshot(input: &FileInput) -> SnapshotResult {
     let text = input.read_text()?;
-    let contents = contents_from_csv(&text).map_err(|message| SnapshotError::file(input.path, message))?;
+    let contents =
+        contents_from_csv(&text).map_err(|message| SnapshotError::file(input.path, message))?;
     let mut snapshot = input.new_snapshot("LocalizationTable");
-    snapshot.properties.insert(ustr("Contents"), Variant::String(contents));
+    snapshot
+        .properties
+        .insert(ustr("Contents"), Variant::String(contents));
     let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(input.vfs, |p| input.sibling_exists(p), &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    apply_meta_for(
+        input.vfs,
+        |p| input.sibling_exists(p),
+        &mut snapshot,
+        dir,
+        input.stem,
+        MetaKind::Fixed,
+    )?;
     Ok(Some(snapshot))
 }
 
@@ -114,7 +124,10 @@ mod tests {
 
     #[test]
     fn compact_json_in_field_order() {
-        let contents = contents_from_csv("Key,Source,Context,Example,es\nAck,Ack!,,An exclamation of despair,¡Ay!\n").unwrap();
+        let contents = contents_from_csv(
+            "Key,Source,Context,Example,es\nAck,Ack!,,An exclamation of despair,¡Ay!\n",
+        )
+        .unwrap();
         assert_eq!(
             contents,
             r#"[{"key":"Ack","example":"An exclamation of despair","source":"Ack!","values":{"es":"¡Ay!"}}]"#

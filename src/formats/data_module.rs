@@ -29,14 +29,24 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     let mut source = String::from("return ");
     write_lua(&mut source, &value, 0);
     let mut snapshot = input.new_snapshot("ModuleScript");
-    snapshot.properties.insert(ustr("Source"), Variant::String(source));
+    snapshot
+        .properties
+        .insert(ustr("Source"), Variant::String(source));
     let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(input.vfs, |p| input.sibling_exists(p), &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    apply_meta_for(
+        input.vfs,
+        |p| input.sibling_exists(p),
+        &mut snapshot,
+        dir,
+        input.stem,
+        MetaKind::Fixed,
+    )?;
     Ok(Some(snapshot))
 }
 
 fn toml_to_value(text: &str) -> Result<JsonValue, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| format!("invalid TOML: {}", e.message()))?;
     fn convert(value: toml::Value) -> JsonValue {
         match value {
             toml::Value::String(s) => JsonValue::String(s),
@@ -45,7 +55,9 @@ fn toml_to_value(text: &str) -> Result<JsonValue, String> {
             toml::Value::Boolean(b) => JsonValue::Bool(b),
             toml::Value::Datetime(d) => JsonValue::String(d.to_string()),
             toml::Value::Array(items) => JsonValue::Array(items.into_iter().map(convert).collect()),
-            toml::Value::Table(table) => JsonValue::Object(table.into_iter().map(|(k, v)| (k, convert(v))).collect()),
+            toml::Value::Table(table) => {
+                JsonValue::Object(table.into_iter().map(|(k, v)| (k, convert(v))).collect())
+            }
         }
     }
     Ok(convert(toml::Value::Table(table)))
@@ -55,7 +67,10 @@ fn yaml_to_value(text: &str) -> Result<JsonValue, String> {
     use yaml_rust2::{Yaml, YamlLoader};
     let mut docs = YamlLoader::load_from_str(text).map_err(|e| format!("invalid YAML: {e}"))?;
     if docs.len() > 1 {
-        return Err(format!("the file holds {} YAML documents; a data module holds one", docs.len()));
+        return Err(format!(
+            "the file holds {} YAML documents; a data module holds one",
+            docs.len()
+        ));
     }
     fn convert(value: Yaml) -> Result<JsonValue, String> {
         Ok(match value {
@@ -65,14 +80,20 @@ fn yaml_to_value(text: &str) -> Result<JsonValue, String> {
             Yaml::Real(text) => {
                 let lower = text.to_ascii_lowercase();
                 let f = match lower.trim_start_matches(['+', '-']) {
-                    ".inf" => f64::INFINITY.copysign(if lower.starts_with('-') { -1.0 } else { 1.0 }),
+                    ".inf" => {
+                        f64::INFINITY.copysign(if lower.starts_with('-') { -1.0 } else { 1.0 })
+                    }
                     ".nan" => f64::NAN,
-                    _ => text.parse().map_err(|_| format!("`{text}` is not a number"))?,
+                    _ => text
+                        .parse()
+                        .map_err(|_| format!("`{text}` is not a number"))?,
                 };
                 JsonValue::Number(Number::F64(f))
             }
             Yaml::String(s) => JsonValue::String(s),
-            Yaml::Array(items) => JsonValue::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?),
+            Yaml::Array(items) => {
+                JsonValue::Array(items.into_iter().map(convert).collect::<Result<_, _>>()?)
+            }
             Yaml::Hash(hash) => {
                 let mut entries = Vec::with_capacity(hash.len());
                 for (key, value) in hash {
@@ -149,7 +170,9 @@ fn write_number(out: &mut String, n: Number) {
         Number::U64(v) => write!(out, "{v}"),
         Number::I64(v) => write!(out, "{v}"),
         Number::F64(v) if v.is_nan() => write!(out, "0/0"),
-        Number::F64(v) if v.is_infinite() => write!(out, "{}math.huge", if v < 0.0 { "-" } else { "" }),
+        Number::F64(v) if v.is_infinite() => {
+            write!(out, "{}math.huge", if v < 0.0 { "-" } else { "" })
+        }
         Number::F64(v) if v.fract() == 0.0 && v.abs() < 1e15 => write!(out, "{}", v as i64),
         Number::F64(v) => write!(out, "{v:?}"),
     };
@@ -174,14 +197,19 @@ fn write_string(out: &mut String, s: &str) {
 }
 
 const LUA_KEYWORDS: &[&str] = &[
-    "and", "break", "continue", "do", "else", "elseif", "end", "export", "false", "for", "function", "if", "in",
-    "local", "nil", "not", "or", "repeat", "return", "then", "true", "type", "until", "while",
+    "and", "break", "continue", "do", "else", "elseif", "end", "export", "false", "for",
+    "function", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true",
+    "type", "until", "while",
 ];
 
 fn is_identifier(key: &str) -> bool {
     let mut chars = key.chars();
-    let starts_well = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    starts_well && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !LUA_KEYWORDS.contains(&key)
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    starts_well
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !LUA_KEYWORDS.contains(&key)
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::meta::{apply_meta_for, MetaKind};
-use super::{infer_child_classes, names, project, snapshot_entry, FileInput, SnapshotError, SnapshotResult};
+use super::{
+    infer_child_classes, names, project, snapshot_entry, FileInput, SnapshotError, SnapshotResult,
+};
 use crate::project::{Middleware, DEFAULT_PROJECT_NAMES};
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource};
 use crate::vfs::{DirEntry, EntryKind, Vfs};
@@ -44,10 +46,15 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let entries = vfs.read_dir(path).map_err(|e| SnapshotError::io(path, e))?;
-    let has_entry = |name: &str| entries.iter().any(|e| e.name() == Some(name) && e.kind == EntryKind::File);
+    let has_entry = |name: &str| {
+        entries
+            .iter()
+            .any(|e| e.name() == Some(name) && e.kind == EntryKind::File)
+    };
 
     if let Some(project_name) = DEFAULT_PROJECT_NAMES.iter().find(|name| has_entry(name)) {
-        let mut snapshot = project::snapshot_project_file(context, vfs, &path.join(project_name), None)?;
+        let mut snapshot =
+            project::snapshot_project_file(context, vfs, &path.join(project_name), None)?;
         snapshot.metadata.fs_name = Some(dir_name);
         snapshot.metadata.relevant_paths.push(path.to_path_buf());
         return Ok(Some(snapshot));
@@ -89,8 +96,19 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
         None => {
             let mut snapshot = InstanceSnapshot::new("Folder", name, context.clone());
             snapshot.metadata.relevant_paths.push(path.to_path_buf());
-            let exists = |p: &Path| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| has_entry(n));
-            apply_meta_for(vfs, exists, &mut snapshot, path, "init", MetaKind::FolderInit)?;
+            let exists = |p: &Path| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(&has_entry)
+            };
+            apply_meta_for(
+                vfs,
+                exists,
+                &mut snapshot,
+                path,
+                "init",
+                MetaKind::FolderInit,
+            )?;
             snapshot
         }
     };

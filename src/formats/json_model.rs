@@ -60,7 +60,11 @@ pub fn snapshot(input: &FileInput) -> SnapshotResult {
     fill(&mut snapshot, &model, input, "")?;
     if let Some(name) = &model.name {
         if name.is_empty() {
-            return Err(SnapshotError::invalid(input.path, "name", "the name cannot be empty"));
+            return Err(SnapshotError::invalid(
+                input.path,
+                "name",
+                "the name cannot be empty",
+            ));
         }
         snapshot.name = name.clone();
         snapshot.metadata.specified_name = true;
@@ -70,7 +74,12 @@ pub fn snapshot(input: &FileInput) -> SnapshotResult {
 
 /// Sets class, properties, id and children from `model`; `field` is the
 /// path to `model` inside the file (`children[2].`), for errors.
-fn fill(snapshot: &mut InstanceSnapshot, model: &JsonModel, input: &FileInput, field: &str) -> Result<(), SnapshotError> {
+fn fill(
+    snapshot: &mut InstanceSnapshot,
+    model: &JsonModel,
+    input: &FileInput,
+    field: &str,
+) -> Result<(), SnapshotError> {
     check_class(input.path, &format!("{field}className"), &model.class_name)?;
     apply_properties(
         snapshot,
@@ -88,9 +97,19 @@ fn fill(snapshot: &mut InstanceSnapshot, model: &JsonModel, input: &FileInput, f
             .as_ref()
             .or(child_model.legacy_name.as_ref())
             .unwrap_or(&child_model.class_name);
-        let mut child = InstanceSnapshot::new(child_model.class_name.as_str(), name.as_str(), input.context.clone());
-        child.metadata.specified_name = child_model.name.is_some() || child_model.legacy_name.is_some();
-        fill(&mut child, child_model, input, &format!("{field}children[{i}]."))?;
+        let mut child = InstanceSnapshot::new(
+            child_model.class_name.as_str(),
+            name.as_str(),
+            input.context.clone(),
+        );
+        child.metadata.specified_name =
+            child_model.name.is_some() || child_model.legacy_name.is_some();
+        fill(
+            &mut child,
+            child_model,
+            input,
+            &format!("{field}children[{i}]."),
+        )?;
         snapshot.children.push(child);
     }
     Ok(())

@@ -106,7 +106,14 @@ pub fn apply_meta(
         check_class(path, "className", class_name)?;
         snapshot.class_name = class_name.as_str().into();
     }
-    apply_properties(snapshot, &meta.properties, &meta.attributes, path, "properties", "attributes")?;
+    apply_properties(
+        snapshot,
+        &meta.properties,
+        &meta.attributes,
+        path,
+        "properties",
+        "attributes",
+    )?;
     if let Some(name) = &meta.name {
         if snapshot.metadata.specified_name {
             return Err(SnapshotError::invalid(
@@ -116,7 +123,11 @@ pub fn apply_meta(
             ));
         }
         if name.is_empty() {
-            return Err(SnapshotError::invalid(path, "name", "the name cannot be empty"));
+            return Err(SnapshotError::invalid(
+                path,
+                "name",
+                "the name cannot be empty",
+            ));
         }
         snapshot.name = name.clone();
         snapshot.metadata.specified_name = true;

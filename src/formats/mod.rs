@@ -82,7 +82,11 @@ impl SnapshotError {
         }
     }
 
-    pub(crate) fn invalid(path: &Path, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        path: &Path,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         SnapshotError::Invalid {
             path: path.to_path_buf(),
             field: field.into(),
@@ -122,7 +126,9 @@ impl FileInput<'_> {
     }
 
     pub fn read(&self) -> Result<Vec<u8>, SnapshotError> {
-        self.vfs.read(self.path).map_err(|e| SnapshotError::io(self.path, e))
+        self.vfs
+            .read(self.path)
+            .map_err(|e| SnapshotError::io(self.path, e))
     }
 
     pub fn read_text(&self) -> Result<String, SnapshotError> {
@@ -148,13 +154,20 @@ impl FileInput<'_> {
 pub(crate) fn read_utf8(path: &Path, bytes: Vec<u8>) -> Result<String, SnapshotError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
-        SnapshotError::file(path, format!("the file is not valid UTF-8 (first bad byte at offset {offset})"))
+        SnapshotError::file(
+            path,
+            format!("the file is not valid UTF-8 (first bad byte at offset {offset})"),
+        )
     })
 }
 
 /// Snapshots whatever is at `path`: a folder or a file. `Ok(None)` means the
 /// path produces no instance (ignored, or no rule matches it).
-pub fn snapshot_from_path(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) -> SnapshotResult {
+pub fn snapshot_from_path(
+    context: &Arc<InstanceContext>,
+    vfs: &dyn Vfs,
+    path: &Path,
+) -> SnapshotResult {
     match vfs.kind(path).map_err(|e| SnapshotError::io(path, e))? {
         EntryKind::Dir => dir::snapshot_dir(context, vfs, path),
         EntryKind::File => snapshot_file(context, vfs, path, None),
@@ -181,7 +194,10 @@ fn snapshot_file(
     siblings: Option<&[DirEntry]>,
 ) -> SnapshotResult {
     let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-        log::warn!("skipping {}: the file name is not valid UTF-8", path.display());
+        log::warn!(
+            "skipping {}: the file name is not valid UTF-8",
+            path.display()
+        );
         return Ok(None);
     };
 
@@ -189,7 +205,9 @@ fn snapshot_file(
     let (middleware, stem) = match user_rule {
         Some(rule) => (rule.middleware, rule.name_for(file_name)),
         None => match default_rule_for(file_name) {
-            Some((middleware, suffix)) => (middleware, &file_name[..file_name.len() - suffix.len()]),
+            Some((middleware, suffix)) => {
+                (middleware, &file_name[..file_name.len() - suffix.len()])
+            }
             None => return Ok(None),
         },
     };
@@ -214,7 +232,9 @@ fn snapshot_file(
     match middleware {
         Middleware::Project => project::snapshot_project_file(context, vfs, path, None).map(Some),
         Middleware::JsonModel => json_model::snapshot(&input),
-        Middleware::Json | Middleware::Toml | Middleware::Yaml => data_module::snapshot(&input, middleware),
+        Middleware::Json | Middleware::Toml | Middleware::Yaml => {
+            data_module::snapshot(&input, middleware)
+        }
         Middleware::Text => txt::snapshot(&input),
         Middleware::Csv => csv::snapshot(&input),
         Middleware::Rbxm | Middleware::Rbxmx => rbxm::snapshot(&input, middleware),
@@ -251,18 +271,25 @@ pub(crate) fn apply_properties(
             log::warn!(
                 "{}: {properties_field}.{name} is ignored; the {} comes from the file or node",
                 path.display(),
-                if name == "Parent" { "parent" } else { "name and class" }
+                if name == "Parent" {
+                    "parent"
+                } else {
+                    "name and class"
+                }
             );
             continue;
         }
-        let variant = value::resolve_property(&snapshot.class_name, name, raw)
-            .map_err(|message| SnapshotError::invalid(path, format!("{properties_field}.{name}"), message))?;
+        let variant =
+            value::resolve_property(&snapshot.class_name, name, raw).map_err(|message| {
+                SnapshotError::invalid(path, format!("{properties_field}.{name}"), message)
+            })?;
         snapshot.properties.insert(ustr(name), variant);
     }
     if !attributes.is_empty() {
-        let resolved = value::resolve_attributes(attributes.iter()).map_err(|(name, message)| {
-            SnapshotError::invalid(path, format!("{attributes_field}.{name}"), message)
-        })?;
+        let resolved =
+            value::resolve_attributes(attributes.iter()).map_err(|(name, message)| {
+                SnapshotError::invalid(path, format!("{attributes_field}.{name}"), message)
+            })?;
         snapshot
             .properties
             .insert(ustr("Attributes"), Variant::Attributes(resolved));
@@ -278,7 +305,9 @@ pub(crate) fn infer_class(name: &str, parent_class: &str) -> Option<&'static str
     let class = reflection::class(name)?;
     match parent_class {
         "DataModel" if reflection::is_service(name) => Some(class.name),
-        "StarterPlayer" if name == "StarterPlayerScripts" || name == "StarterCharacterScripts" => Some(class.name),
+        "StarterPlayer" if name == "StarterPlayerScripts" || name == "StarterCharacterScripts" => {
+            Some(class.name)
+        }
         "Workspace" if name == "Terrain" => Some(class.name),
         _ => None,
     }

@@ -15,7 +15,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rbx_dom_weak::types::Ref;
 
-use super::{apply_properties, check_class, infer_child_classes, infer_class, snapshot_from_path, SnapshotError};
+use super::{
+    apply_properties, check_class, infer_child_classes, infer_class, snapshot_from_path,
+    SnapshotError,
+};
 use crate::project::{Project, ProjectNode};
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource, ProjectLink};
 use crate::vfs::Vfs;
@@ -29,13 +32,23 @@ pub fn snapshot_project_file(
     path: &Path,
     name: Option<&str>,
 ) -> Result<InstanceSnapshot, SnapshotError> {
-    let canonical = vfs.canonicalize(path).map_err(|e| SnapshotError::io(path, e))?;
+    let canonical = vfs
+        .canonicalize(path)
+        .map_err(|e| SnapshotError::io(path, e))?;
     let link = ProjectLink {
         path: path.to_path_buf(),
         canonical,
     };
-    if context.project_chain.iter().any(|l| l.canonical == link.canonical) {
-        let mut chain: Vec<PathBuf> = context.project_chain.iter().map(|l| l.path.clone()).collect();
+    if context
+        .project_chain
+        .iter()
+        .any(|l| l.canonical == link.canonical)
+    {
+        let mut chain: Vec<PathBuf> = context
+            .project_chain
+            .iter()
+            .map(|l| l.path.clone())
+            .collect();
         chain.push(link.path);
         return Err(SnapshotError::ProjectCycle { chain });
     }
@@ -46,7 +59,11 @@ pub fn snapshot_project_file(
     let name = name.unwrap_or(&project.name);
     let snapshot = snapshot_node(&inner, vfs, &project, name, &project.tree, None, "")?;
     snapshot.ok_or_else(|| {
-        SnapshotError::invalid(path, "tree", "the root node produces no instance (its optional $path does not exist)")
+        SnapshotError::invalid(
+            path,
+            "tree",
+            "the root node produces no instance (its optional $path does not exist)",
+        )
     })
 }
 
@@ -98,7 +115,10 @@ fn snapshot_node(
     }
 
     if let Some(snapshot) = &from_path {
-        let named_by_file = matches!(snapshot.metadata.instigating_source, Some(InstigatingSource::Path(_)));
+        let named_by_file = matches!(
+            snapshot.metadata.instigating_source,
+            Some(InstigatingSource::Path(_))
+        );
         if named_by_file && snapshot.metadata.specified_name && snapshot.name != name {
             return Err(SnapshotError::invalid(
                 project_file,
@@ -132,22 +152,23 @@ fn snapshot_node(
             Some(inferred) if snapshot.class_name == "Folder" => inferred.to_owned(),
             _ => snapshot.class_name.to_string(),
         },
-        (None, None) => match inferred {
-            Some(inferred) => inferred.to_owned(),
-            None => {
-                return Err(SnapshotError::invalid(
+        (None, None) => {
+            match inferred {
+                Some(inferred) => inferred.to_owned(),
+                None => return Err(SnapshotError::invalid(
                     project_file,
                     field("$className"),
                     "the node has neither $className nor $path, and its class cannot be inferred",
-                ))
+                )),
             }
-        },
+        }
     };
     if node.class_name.is_some() {
         check_class(project_file, &field("$className"), &class_name)?;
     }
 
-    let mut snapshot = from_path.unwrap_or_else(|| InstanceSnapshot::new(class_name.as_str(), name, context.clone()));
+    let mut snapshot = from_path
+        .unwrap_or_else(|| InstanceSnapshot::new(class_name.as_str(), name, context.clone()));
     snapshot.class_name = class_name.as_str().into();
     snapshot.name = name.to_owned();
     apply_properties(
@@ -174,7 +195,9 @@ fn snapshot_node(
     });
     metadata.relevant_paths.push(project_file.to_path_buf());
     if let Some(path_node) = &node.path {
-        metadata.relevant_paths.push(project.folder.join(path_node.path()));
+        metadata
+            .relevant_paths
+            .push(project.folder.join(path_node.path()));
     }
     metadata.fs_name = Some(name.to_owned());
     metadata.specified_name = true;
@@ -195,7 +218,15 @@ fn snapshot_node(
             } else {
                 format!("{node_path}.{child_name}")
             };
-            snapshot_node(context, vfs, project, child_name, child_node, Some(&class_name), &child_path)
+            snapshot_node(
+                context,
+                vfs,
+                project,
+                child_name,
+                child_node,
+                Some(&class_name),
+                &child_path,
+            )
         })
         .collect();
     for result in results {
@@ -220,4 +251,3 @@ fn display_node(node_path: &str) -> String {
         format!("tree.{node_path}")
     }
 }
-

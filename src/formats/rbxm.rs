@@ -20,7 +20,8 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     } else {
         Encoding::Binary
     };
-    let dom = dom_file::read(&bytes, encoding).map_err(|e| SnapshotError::file(input.path, e.to_string()))?;
+    let dom = dom_file::read(&bytes, encoding)
+        .map_err(|e| SnapshotError::file(input.path, e.to_string()))?;
     let top_level = dom.root().children().len();
     if top_level != 1 {
         return Err(SnapshotError::file(
@@ -37,13 +38,21 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
 
 /// Turns the subtree under `top` into snapshots, keeping each instance's
 /// referent as its `snapshot_id` so Ref properties inside the file hold.
-pub fn snapshot_from_dom(dom: WeakDom, top: Ref, context: &Arc<InstanceContext>) -> InstanceSnapshot {
+pub fn snapshot_from_dom(
+    dom: WeakDom,
+    top: Ref,
+    context: &Arc<InstanceContext>,
+) -> InstanceSnapshot {
     let (_, mut instances) = dom.into_raw();
     let mut instances: HashMap<Ref, Instance> = instances.drain().collect();
     take(&mut instances, top, context)
 }
 
-fn take(instances: &mut HashMap<Ref, Instance>, referent: Ref, context: &Arc<InstanceContext>) -> InstanceSnapshot {
+fn take(
+    instances: &mut HashMap<Ref, Instance>,
+    referent: Ref,
+    context: &Arc<InstanceContext>,
+) -> InstanceSnapshot {
     let instance = instances.remove(&referent);
     let Some(instance) = instance else {
         return InstanceSnapshot::new("Folder", "", context.clone());
@@ -52,6 +61,9 @@ fn take(instances: &mut HashMap<Ref, Instance>, referent: Ref, context: &Arc<Ins
     let mut snapshot = InstanceSnapshot::new(instance.class, instance.name, context.clone());
     snapshot.snapshot_id = referent;
     snapshot.properties = instance.properties;
-    snapshot.children = children.into_iter().map(|child| take(instances, child, context)).collect();
+    snapshot.children = children
+        .into_iter()
+        .map(|child| take(instances, child, context))
+        .collect();
     snapshot
 }

@@ -22,7 +22,10 @@ use crate::reflection;
 use crate::snapshot::InstanceSnapshot;
 
 /// A script's class and, for `Script`, its RunContext item name.
-pub fn script_class(middleware: Middleware, emit_legacy_scripts: bool) -> (&'static str, Option<&'static str>) {
+pub fn script_class(
+    middleware: Middleware,
+    emit_legacy_scripts: bool,
+) -> (&'static str, Option<&'static str>) {
     match middleware {
         Middleware::ServerScript if emit_legacy_scripts => ("Script", Some("Legacy")),
         Middleware::ServerScript | Middleware::RunContextServerScript => ("Script", Some("Server")),
@@ -39,15 +42,28 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     let source = input.read_text()?;
     let mut snapshot = script_snapshot(input, middleware, source);
     let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(input.vfs, |p| input.sibling_exists(p), &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    apply_meta_for(
+        input.vfs,
+        |p| input.sibling_exists(p),
+        &mut snapshot,
+        dir,
+        input.stem,
+        MetaKind::Fixed,
+    )?;
     Ok(Some(snapshot))
 }
 
 /// The script instance for `input`, before any meta file.
-pub fn script_snapshot(input: &FileInput, middleware: Middleware, source: String) -> InstanceSnapshot {
+pub fn script_snapshot(
+    input: &FileInput,
+    middleware: Middleware,
+    source: String,
+) -> InstanceSnapshot {
     let (class_name, run_context) = script_class(middleware, input.context.emit_legacy_scripts);
     let mut snapshot = input.new_snapshot(class_name);
-    snapshot.properties.insert(ustr("Source"), Variant::String(source));
+    snapshot
+        .properties
+        .insert(ustr("Source"), Variant::String(source));
     if let Some(item) = run_context {
         let value = reflection::enum_item("RunContext", item).unwrap_or(match item {
             "Server" => 1,
@@ -68,12 +84,33 @@ mod tests {
 
     #[test]
     fn emit_legacy_scripts_decides_server_and_client() {
-        assert_eq!(script_class(Middleware::ServerScript, false), ("Script", Some("Server")));
-        assert_eq!(script_class(Middleware::ServerScript, true), ("Script", Some("Legacy")));
-        assert_eq!(script_class(Middleware::ClientScript, false), ("Script", Some("Client")));
-        assert_eq!(script_class(Middleware::ClientScript, true), ("LocalScript", None));
-        assert_eq!(script_class(Middleware::LocalScript, false), ("LocalScript", None));
-        assert_eq!(script_class(Middleware::PluginScript, true), ("Script", Some("Plugin")));
-        assert_eq!(script_class(Middleware::ModuleScript, true), ("ModuleScript", None));
+        assert_eq!(
+            script_class(Middleware::ServerScript, false),
+            ("Script", Some("Server"))
+        );
+        assert_eq!(
+            script_class(Middleware::ServerScript, true),
+            ("Script", Some("Legacy"))
+        );
+        assert_eq!(
+            script_class(Middleware::ClientScript, false),
+            ("Script", Some("Client"))
+        );
+        assert_eq!(
+            script_class(Middleware::ClientScript, true),
+            ("LocalScript", None)
+        );
+        assert_eq!(
+            script_class(Middleware::LocalScript, false),
+            ("LocalScript", None)
+        );
+        assert_eq!(
+            script_class(Middleware::PluginScript, true),
+            ("Script", Some("Plugin"))
+        );
+        assert_eq!(
+            script_class(Middleware::ModuleScript, true),
+            ("ModuleScript", None)
+        );
     }
 }

@@ -9,8 +9,17 @@ use super::{FileInput, SnapshotResult};
 pub fn snapshot(input: &FileInput) -> SnapshotResult {
     let text = input.read_text()?;
     let mut snapshot = input.new_snapshot("StringValue");
-    snapshot.properties.insert(ustr("Value"), Variant::String(text));
+    snapshot
+        .properties
+        .insert(ustr("Value"), Variant::String(text));
     let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(input.vfs, |p| input.sibling_exists(p), &mut snapshot, dir, input.stem, MetaKind::Fixed)?;
+    apply_meta_for(
+        input.vfs,
+        |p| input.sibling_exists(p),
+        &mut snapshot,
+        dir,
+        input.stem,
+        MetaKind::Fixed,
+    )?;
     Ok(Some(snapshot))
 }

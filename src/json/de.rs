@@ -7,8 +7,8 @@
 use std::fmt;
 
 use serde::de::{
-    self, value::MapDeserializer, value::SeqDeserializer, value::StringDeserializer, DeserializeSeed,
-    Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor,
+    self, value::MapDeserializer, value::SeqDeserializer, value::StringDeserializer,
+    DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, VariantAccess, Visitor,
 };
 
 use super::{JsonValue, Number};
@@ -123,7 +123,10 @@ impl<'de> EnumAccess<'de> for TaggedValue {
     type Error = ValueDeError;
     type Variant = Payload;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Payload), ValueDeError> {
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Payload), ValueDeError> {
         let tag: StringDeserializer<ValueDeError> = self.tag.into_deserializer();
         Ok((seed.deserialize(tag)?, Payload(self.payload)))
     }
@@ -145,11 +148,18 @@ impl<'de> VariantAccess<'de> for Payload {
         }
     }
 
-    fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, ValueDeError> {
+    fn newtype_variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<S::Value, ValueDeError> {
         seed.deserialize(self.0.unwrap_or(JsonValue::Null))
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, ValueDeError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ValueDeError> {
         self.0.unwrap_or(JsonValue::Null).deserialize_any(visitor)
     }
 

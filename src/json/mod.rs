@@ -98,8 +98,12 @@ mod tests {
 
     #[test]
     fn plain_json_and_json5_read_the_same() {
-        let json = parse(r#"{"a": [1, -2, 2.5, "x", null, true], "b": {"c": 18446744073709551615}}"#).unwrap();
-        let json5 = parse("{a: [1, -2, 2.5, 'x', null, true,], b: {c: 18446744073709551615},} // done").unwrap();
+        let json =
+            parse(r#"{"a": [1, -2, 2.5, "x", null, true], "b": {"c": 18446744073709551615}}"#)
+                .unwrap();
+        let json5 =
+            parse("{a: [1, -2, 2.5, 'x', null, true,], b: {c: 18446744073709551615},} // done")
+                .unwrap();
         assert_eq!(json, json5);
     }
 

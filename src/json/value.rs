@@ -33,7 +33,9 @@ impl Number {
             Number::I64(n) => Some(n),
             Number::F64(f) => {
                 // 2^63 is exactly representable; anything at or above it does not fit.
-                if f.fract() == 0.0 && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0 {
+                if f.fract() == 0.0
+                    && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+                {
                     Some(f as i64)
                 } else {
                     None
@@ -48,7 +50,7 @@ impl Number {
             Number::U64(n) => Some(n),
             Number::I64(n) => u64::try_from(n).ok(),
             Number::F64(f) => {
-                if f.fract() == 0.0 && f >= 0.0 && f < 18_446_744_073_709_551_616.0 {
+                if f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f) {
                     Some(f as u64)
                 } else {
                     None
@@ -184,7 +186,8 @@ impl<'de> Visitor<'de> for JsonValueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonValue, A::Error> {
-        let mut entries: Vec<(String, JsonValue)> = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        let mut entries: Vec<(String, JsonValue)> =
+            Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(key) = map.next_key::<String>()? {
             if entries.iter().any(|(k, _)| *k == key) {
                 return Err(de::Error::custom(format_args!("duplicate key `{key}`")));

@@ -153,7 +153,9 @@ impl Project {
                 .iter()
                 .map(|name| path.join(name))
                 .find(|candidate| candidate.is_file())
-                .ok_or_else(|| ProjectError::NotFound { dir: path.to_path_buf() })
+                .ok_or_else(|| ProjectError::NotFound {
+                    dir: path.to_path_buf(),
+                })
         } else {
             Ok(path.to_path_buf())
         }
@@ -187,7 +189,10 @@ impl Project {
         };
 
         let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let flavor = if file_name.ends_with(".project.json") {
             ProjectFlavor::Rojo
         } else {
@@ -197,7 +202,10 @@ impl Project {
         let has_explicit_name = raw.name.is_some();
         let name = match raw.name {
             Some(name) if name.is_empty() => {
-                return Err(invalid("name".to_owned(), "the project name cannot be empty".to_owned()))
+                return Err(invalid(
+                    "name".to_owned(),
+                    "the project name cannot be empty".to_owned(),
+                ))
             }
             Some(name) => name,
             None => inferred_name(path, &folder),
@@ -216,11 +224,16 @@ impl Project {
 
         let mut sync_rules = Vec::with_capacity(raw.sync_rules.len());
         for (i, rule) in raw.sync_rules.into_iter().enumerate() {
-            sync_rules.push(rule.compile(&folder).map_err(|e| invalid(format!("syncRules[{i}]"), e))?);
+            sync_rules.push(
+                rule.compile(&folder)
+                    .map_err(|e| invalid(format!("syncRules[{i}]"), e))?,
+            );
         }
 
         if let Some(rules) = &raw.syncback_rules {
-            rules.validate().map_err(|(field, message)| invalid(field, message))?;
+            rules
+                .validate()
+                .map_err(|(field, message)| invalid(field, message))?;
         }
 
         if let (Some(allowed), Some(blocked)) = (&raw.serve_place_ids, &raw.blocked_place_ids) {
@@ -267,13 +280,20 @@ impl Project {
 /// The name of a project file that gives none: the folder's name for
 /// `default.project.*`, else the file name without `.project.json5`/`.json`.
 fn inferred_name(path: &Path, folder: &Path) -> String {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if DEFAULT_PROJECT_NAMES.contains(&file_name) {
         let folder_name = folder
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .or_else(|| {
-                let dir = if folder.as_os_str().is_empty() { Path::new(".") } else { folder };
+                let dir = if folder.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    folder
+                };
                 fs::canonicalize(dir)
                     .ok()
                     .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
@@ -299,7 +319,11 @@ mod tests {
 
     #[test]
     fn unknown_top_level_key_is_an_error_with_position() {
-        let err = parse("default.project.json5", "{\n  tree: {},\n  servePorts: 1,\n}").unwrap_err();
+        let err = parse(
+            "default.project.json5",
+            "{\n  tree: {},\n  servePorts: 1,\n}",
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("servePorts"), "{text}");
         assert!(text.contains("line 3"), "{text}");
@@ -307,20 +331,39 @@ mod tests {
 
     #[test]
     fn name_is_inferred_from_folder_or_file() {
-        assert_eq!(parse("default.project.json5", "{tree: {}}").unwrap().name, "game");
-        assert_eq!(parse("other.project.json", "{tree: {}}").unwrap().name, "other");
-        assert_eq!(parse("x.project.json5", "{name: 'n', tree: {}}").unwrap().name, "n");
+        assert_eq!(
+            parse("default.project.json5", "{tree: {}}").unwrap().name,
+            "game"
+        );
+        assert_eq!(
+            parse("other.project.json", "{tree: {}}").unwrap().name,
+            "other"
+        );
+        assert_eq!(
+            parse("x.project.json5", "{name: 'n', tree: {}}")
+                .unwrap()
+                .name,
+            "n"
+        );
     }
 
     #[test]
     fn flavor_decides_legacy_script_default() {
-        assert!(parse("a.project.json", "{tree: {}}").unwrap().default_emit_legacy_scripts());
-        assert!(!parse("a.project.json5", "{tree: {}}").unwrap().default_emit_legacy_scripts());
+        assert!(parse("a.project.json", "{tree: {}}")
+            .unwrap()
+            .default_emit_legacy_scripts());
+        assert!(!parse("a.project.json5", "{tree: {}}")
+            .unwrap()
+            .default_emit_legacy_scripts());
     }
 
     #[test]
     fn invalid_glob_names_its_field() {
-        let err = parse("a.project.json5", "{tree: {}, globIgnorePaths: ['ok', 'a[']}").unwrap_err();
+        let err = parse(
+            "a.project.json5",
+            "{tree: {}, globIgnorePaths: ['ok', 'a[']}",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("globIgnorePaths[1]"), "{err}");
     }
 
@@ -340,7 +383,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.serve_port, Some(1234));
-        assert_eq!(p.serve_place_ids.unwrap().into_iter().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            p.serve_place_ids.unwrap().into_iter().collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         assert_eq!(p.sync_rules[0].middleware, Middleware::Text);
         assert!(p.syncback_rules.unwrap().sync_current_camera);
         assert_eq!(p.emit_legacy_scripts, Some(true));
@@ -348,7 +394,11 @@ mod tests {
 
     #[test]
     fn unknown_syncback_rule_is_an_error() {
-        let err = parse("a.project.json5", "{tree: {}, syncbackRules: {ignoreTree: []}}").unwrap_err();
+        let err = parse(
+            "a.project.json5",
+            "{tree: {}, syncbackRules: {ignoreTree: []}}",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("ignoreTree"), "{err}");
     }
 }

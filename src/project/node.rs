@@ -69,7 +69,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
                 "$path" => node.path = Some(map.next_value::<RawPath>()?.into()),
                 "$properties" => node.properties = map.next_value()?,
                 "$attributes" => node.attributes = map.next_value()?,
-                "$ignoreUnknownInstances" => node.ignore_unknown_instances = Some(map.next_value()?),
+                "$ignoreUnknownInstances" => {
+                    node.ignore_unknown_instances = Some(map.next_value()?)
+                }
                 "$id" => node.id = Some(map.next_value()?),
                 other if other.starts_with('$') => {
                     log::warn!("project node key `{other}` is not a known `$` key and was ignored");

@@ -167,7 +167,8 @@ pub fn default_rule_for(file_name: &str) -> Option<(Middleware, &'static str)> {
     ];
     RULES.iter().find_map(|(suffix, middleware)| {
         // A file named exactly like a suffix (".luau") has no name: skip it.
-        (file_name.len() > suffix.len() && file_name.ends_with(suffix)).then_some((*middleware, *suffix))
+        (file_name.len() > suffix.len() && file_name.ends_with(suffix))
+            .then_some((*middleware, *suffix))
     })
 }
 
@@ -181,8 +182,14 @@ mod tests {
             default_rule_for("Foo.server.luau"),
             Some((Middleware::ServerScript, ".server.luau"))
         );
-        assert_eq!(default_rule_for("Foo.luau"), Some((Middleware::ModuleScript, ".luau")));
-        assert_eq!(default_rule_for("a.meta.json5"), Some((Middleware::Ignore, ".meta.json5")));
+        assert_eq!(
+            default_rule_for("Foo.luau"),
+            Some((Middleware::ModuleScript, ".luau"))
+        );
+        assert_eq!(
+            default_rule_for("a.meta.json5"),
+            Some((Middleware::Ignore, ".meta.json5"))
+        );
         assert_eq!(default_rule_for("README.md"), None);
         assert_eq!(default_rule_for(".gitkeep"), None);
         assert_eq!(default_rule_for(".luau"), None);
@@ -190,11 +197,15 @@ mod tests {
 
     #[test]
     fn rule_name_strips_suffix_or_last_extension() {
-        let raw: RawSyncRule = crate::json::from_str("{pattern: '*.dog.rojo2', use: 'text', suffix: '.dog.rojo2'}").unwrap();
+        let raw: RawSyncRule =
+            crate::json::from_str("{pattern: '*.dog.rojo2', use: 'text', suffix: '.dog.rojo2'}")
+                .unwrap();
         let rule = raw.compile(Path::new("/p")).unwrap();
         assert_eq!(rule.name_for("cat.dog.rojo2"), "cat");
         assert!(rule.matches(Path::new("/p/src/cat.dog.rojo2")));
-        let raw: RawSyncRule = crate::json::from_str("{pattern: '*.rojo', use: 'project', exclude: '*.ignore.rojo'}").unwrap();
+        let raw: RawSyncRule =
+            crate::json::from_str("{pattern: '*.rojo', use: 'project', exclude: '*.ignore.rojo'}")
+                .unwrap();
         let rule = raw.compile(Path::new("/p")).unwrap();
         assert_eq!(rule.name_for("qux.rojo"), "qux");
         assert!(!rule.matches(Path::new("/p/src/rat.ignore.rojo")));

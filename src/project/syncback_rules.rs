@@ -63,7 +63,8 @@ impl SyncbackRules {
     /// names exist. Returns the offending field and a message.
     pub fn validate(&self) -> Result<(), (String, String)> {
         for (i, pattern) in self.ignore_paths.iter().enumerate() {
-            compile_glob(pattern).map_err(|e| (format!("syncbackRules.ignorePaths[{i}]"), e.to_string()))?;
+            compile_glob(pattern)
+                .map_err(|e| (format!("syncbackRules.ignorePaths[{i}]"), e.to_string()))?;
         }
         // ignoreTrees entries that are not valid globs are matched as plain
         // prefixes, so they cannot be wrong; only warn.
@@ -74,7 +75,11 @@ impl SyncbackRules {
                 );
             }
         }
-        for class in self.ignore_properties.keys().chain(self.ignore_classes.iter()) {
+        for class in self
+            .ignore_properties
+            .keys()
+            .chain(self.ignore_classes.iter())
+        {
             if crate::reflection::class(class).is_none() {
                 log::warn!("syncbackRules names class `{class}`, which Atlas does not know");
             }

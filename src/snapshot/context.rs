@@ -33,7 +33,12 @@ pub struct InstanceContext {
 impl InstanceContext {
     /// The context inside `project`, entered from `self` (use
     /// `InstanceContext::default()` for the root project).
-    pub fn enter_project(&self, project: &Project, link: ProjectLink, is_root: bool) -> InstanceContext {
+    pub fn enter_project(
+        &self,
+        project: &Project,
+        link: ProjectLink,
+        is_root: bool,
+    ) -> InstanceContext {
         let emit_legacy_scripts = project.emit_legacy_scripts.unwrap_or(if is_root {
             project.default_emit_legacy_scripts()
         } else {
@@ -46,7 +51,12 @@ impl InstanceContext {
             .chain(project.glob_ignore_paths.iter())
             .cloned()
             .collect();
-        let project_chain: Vec<ProjectLink> = self.project_chain.iter().cloned().chain(std::iter::once(link)).collect();
+        let project_chain: Vec<ProjectLink> = self
+            .project_chain
+            .iter()
+            .cloned()
+            .chain(std::iter::once(link))
+            .collect();
         InstanceContext {
             sync_rules: project.sync_rules.clone().into(),
             ignore_globs: ignore_globs.into(),

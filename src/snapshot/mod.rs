@@ -80,7 +80,11 @@ pub struct InstanceSnapshot {
 }
 
 impl InstanceSnapshot {
-    pub fn new(class_name: impl Into<Ustr>, name: impl Into<String>, context: Arc<InstanceContext>) -> Self {
+    pub fn new(
+        class_name: impl Into<Ustr>,
+        name: impl Into<String>,
+        context: Arc<InstanceContext>,
+    ) -> Self {
         InstanceSnapshot {
             snapshot_id: Ref::none(),
             name: name.into(),
@@ -93,6 +97,10 @@ impl InstanceSnapshot {
 
     /// The number of instances in this subtree.
     pub fn count(&self) -> usize {
-        1 + self.children.iter().map(InstanceSnapshot::count).sum::<usize>()
+        1 + self
+            .children
+            .iter()
+            .map(InstanceSnapshot::count)
+            .sum::<usize>()
     }
 }

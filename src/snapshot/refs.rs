@@ -44,7 +44,11 @@ pub struct RefWarning {
 
 impl fmt::Display for RefWarning {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: attribute {}: {}", self.instance, self.attribute, self.message)
+        write!(
+            f,
+            "{}: attribute {}: {}",
+            self.instance, self.attribute, self.message
+        )
     }
 }
 
@@ -59,7 +63,8 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
     let dom = tree.dom();
     for instance in dom.descendants() {
         let source = instance.referent();
-        let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes")) else {
+        let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes"))
+        else {
             continue;
         };
         let mut resolved: Vec<(String, Ref)> = Vec::new();
@@ -68,7 +73,12 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
             let (property, target) = if let Some(property) = key.strip_prefix(REF_PREFIX) {
                 has_special = true;
                 let Some(path) = attribute_text(value) else {
-                    warnings.push(warning(dom, source, key, "the attribute must be a string path".to_owned()));
+                    warnings.push(warning(
+                        dom,
+                        source,
+                        key,
+                        "the attribute must be a string path".to_owned(),
+                    ));
                     continue;
                 };
                 match resolve_path(tree, source, &path) {
@@ -86,11 +96,19 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
             } else if let Some(property) = key.strip_prefix(TARGET_PREFIX) {
                 has_special = true;
                 // A path attribute for the same property wins.
-                if attributes.get(format!("{REF_PREFIX}{property}").as_str()).is_some() {
+                if attributes
+                    .get(format!("{REF_PREFIX}{property}").as_str())
+                    .is_some()
+                {
                     continue;
                 }
                 let Some(id) = attribute_text(value) else {
-                    warnings.push(warning(dom, source, key, "the attribute must be a string id".to_owned()));
+                    warnings.push(warning(
+                        dom,
+                        source,
+                        key,
+                        "the attribute must be a string id".to_owned(),
+                    ));
                     continue;
                 };
                 let ids = ids.get_or_insert_with(|| collect_ids(tree));
@@ -126,11 +144,15 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
         let Some(instance) = dom.get_by_ref_mut(source) else {
             continue;
         };
-        if let Some(Variant::Attributes(attributes)) = instance.properties.get_mut(&ustr("Attributes")) {
+        if let Some(Variant::Attributes(attributes)) =
+            instance.properties.get_mut(&ustr("Attributes"))
+        {
             let special: Vec<String> = attributes
                 .iter()
                 .map(|(k, _)| k.clone())
-                .filter(|k| k.starts_with(REF_PREFIX) || k.starts_with(TARGET_PREFIX) || k == ID_ATTRIBUTE)
+                .filter(|k| {
+                    k.starts_with(REF_PREFIX) || k.starts_with(TARGET_PREFIX) || k == ID_ATTRIBUTE
+                })
                 .collect();
             for key in special {
                 attributes.remove(key.as_str());
@@ -140,7 +162,9 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
             }
         }
         for (property, target) in resolved {
-            instance.properties.insert(ustr(&property), Variant::Ref(target));
+            instance
+                .properties
+                .insert(ustr(&property), Variant::Ref(target));
         }
     }
 
@@ -153,7 +177,11 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
 /// Finds the instance a `Rojo_Ref_*` path names, seen from `source`.
 pub fn resolve_path(tree: &InstanceTree, source: Ref, path: &str) -> Option<Ref> {
     let dom = tree.dom();
-    let parent_of = |r: Ref| dom.get_by_ref(r).map(|i| i.parent()).filter(|p| p.is_some());
+    let parent_of = |r: Ref| {
+        dom.get_by_ref(r)
+            .map(|i| i.parent())
+            .filter(|p| p.is_some())
+    };
 
     let (start, rest) = if path == "@game" {
         (dom.root_ref(), "")
@@ -188,9 +216,17 @@ fn find_child(tree: &InstanceTree, parent: Ref, segment: &str) -> Option<Ref> {
     children
         .iter()
         .find(|r| fs_name(r) == Some(segment))
-        .or_else(|| children.iter().find(|r| fs_name(r).is_some_and(|n| n.eq_ignore_ascii_case(segment))))
+        .or_else(|| {
+            children
+                .iter()
+                .find(|r| fs_name(r).is_some_and(|n| n.eq_ignore_ascii_case(segment)))
+        })
         .or_else(|| children.iter().find(|r| name(r) == Some(segment)))
-        .or_else(|| children.iter().find(|r| name(r).is_some_and(|n| n.eq_ignore_ascii_case(segment))))
+        .or_else(|| {
+            children
+                .iter()
+                .find(|r| name(r).is_some_and(|n| n.eq_ignore_ascii_case(segment)))
+        })
         .copied()
 }
 
@@ -201,7 +237,8 @@ fn collect_ids(tree: &InstanceTree) -> HashMap<String, Ref> {
         if let Some(id) = tree.metadata(referent).and_then(|m| m.specified_id.clone()) {
             ids.entry(id).or_insert(referent);
         }
-        if let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes")) {
+        if let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes"))
+        {
             if let Some(id) = attributes.get(ID_ATTRIBUTE).and_then(attribute_text) {
                 ids.entry(id).or_insert(referent);
             }
@@ -260,10 +297,15 @@ fn clear_dangling_refs(dom: &mut WeakDom) {
     let dangling: Vec<(Ref, rbx_dom_weak::Ustr)> = dom
         .descendants()
         .flat_map(|instance| {
-            instance.properties.iter().filter_map(move |(key, value)| match value {
-                Variant::Ref(target) if target.is_some() => Some((instance.referent(), *key, *target)),
-                _ => None,
-            })
+            instance
+                .properties
+                .iter()
+                .filter_map(move |(key, value)| match value {
+                    Variant::Ref(target) if target.is_some() => {
+                        Some((instance.referent(), *key, *target))
+                    }
+                    _ => None,
+                })
         })
         .filter(|(_, _, target)| dom.get_by_ref(*target).is_none())
         .map(|(source, key, _)| (source, key))

@@ -81,9 +81,10 @@ fn to_builder(
     metadata: &mut HashMap<Ref, InstanceMetadata>,
     from_model_file: &mut bool,
 ) -> InstanceBuilder {
-    let mut builder = InstanceBuilder::with_property_capacity(snapshot.class_name, snapshot.properties.len())
-        .with_name(snapshot.name)
-        .with_properties(snapshot.properties);
+    let mut builder =
+        InstanceBuilder::with_property_capacity(snapshot.class_name, snapshot.properties.len())
+            .with_name(snapshot.name)
+            .with_properties(snapshot.properties);
     // Keep the referent a model file gave the instance, so Ref properties
     // inside that file still point at it. Each read of a file decodes fresh
     // referents, so they only clash if a snapshot is inserted twice.

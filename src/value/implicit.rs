@@ -1,8 +1,8 @@
 //! Implicit values: the JSON shape is read according to the property's type.
 
 use rbx_dom_weak::types::{
-    BinaryString, BrickColor, CFrame, Content, ContentId, Enum, Matrix3, Tags, Variant, VariantType,
-    Vector3,
+    BinaryString, BrickColor, CFrame, Content, ContentId, Enum, Matrix3, Tags, Variant,
+    VariantType, Vector3,
 };
 use rbx_reflection::DataType;
 
@@ -10,7 +10,11 @@ use super::{describe_type, parse_tagged, resolve_attributes};
 use crate::json::{JsonValue, Number};
 use crate::reflection;
 
-pub(super) fn resolve(data_type: &DataType, property: &str, value: &JsonValue) -> Result<Variant, String> {
+pub(super) fn resolve(
+    data_type: &DataType,
+    property: &str,
+    value: &JsonValue,
+) -> Result<Variant, String> {
     let ty = match data_type {
         DataType::Enum(enum_name) => return resolve_enum(enum_name, value),
         DataType::Value(ty) => *ty,

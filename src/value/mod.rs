@@ -17,7 +17,11 @@ use crate::json::{from_value, JsonValue};
 use crate::reflection;
 
 /// Resolves the value of property `property` on an instance of `class_name`.
-pub fn resolve_property(class_name: &str, property: &str, value: &JsonValue) -> Result<Variant, String> {
+pub fn resolve_property(
+    class_name: &str,
+    property: &str,
+    value: &JsonValue,
+) -> Result<Variant, String> {
     let declared = reflection::property_type(class_name, property);
 
     if let Some(explicit) = explicit_value(value) {

@@ -82,7 +82,9 @@ fn ref_properties_point_at_rojo_ref() {
 #[test]
 fn cframe_from_twelve_numbers() {
     let v = prop("Part", "CFrame", "[1, 2, 3, 0, 1, 0, 0, 0, 1, 1, 0, 0]").unwrap();
-    let Variant::CFrame(cf) = v else { panic!("{v:?}") };
+    let Variant::CFrame(cf) = v else {
+        panic!("{v:?}")
+    };
     assert_eq!(cf.position, Vector3::new(1.0, 2.0, 3.0));
     assert_eq!(cf.orientation.x, Vector3::new(0.0, 1.0, 0.0));
     assert_eq!(cf.orientation.z, Vector3::new(1.0, 0.0, 0.0));
@@ -90,7 +92,10 @@ fn cframe_from_twelve_numbers() {
 
 #[test]
 fn attributes_are_unambiguous_only() {
-    assert_eq!(resolve_attribute(&parse("0.5").unwrap()).unwrap(), Variant::Float64(0.5));
+    assert_eq!(
+        resolve_attribute(&parse("0.5").unwrap()).unwrap(),
+        Variant::Float64(0.5)
+    );
     assert!(resolve_attribute(&parse("[1, 2, 3]").unwrap()).is_err());
     assert_eq!(
         resolve_attribute(&parse("{Vector3: [1, 2, 3]}").unwrap()).unwrap(),
@@ -100,7 +105,12 @@ fn attributes_are_unambiguous_only() {
 
 #[test]
 fn font_and_udim2_payloads() {
-    let v = prop("TextLabel", "FontFace", "{family: 'rbxasset://fonts/families/GothamSSm.json', weight: 'Bold', style: 'Normal'}").unwrap();
+    let v = prop(
+        "TextLabel",
+        "FontFace",
+        "{family: 'rbxasset://fonts/families/GothamSSm.json', weight: 'Bold', style: 'Normal'}",
+    )
+    .unwrap();
     assert!(matches!(v, Variant::Font(_)), "{v:?}");
     let v = prop("Frame", "Size", "[[1, 0], [0.5, 10]]").unwrap();
     assert!(matches!(v, Variant::UDim2(_)), "{v:?}");

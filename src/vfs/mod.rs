@@ -80,7 +80,11 @@ impl Vfs for StdVfs {
 
     fn kind(&self, path: &Path) -> io::Result<EntryKind> {
         let meta = fs::metadata(path)?;
-        Ok(if meta.is_dir() { EntryKind::Dir } else { EntryKind::File })
+        Ok(if meta.is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        })
     }
 
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {

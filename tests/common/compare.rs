@@ -87,7 +87,13 @@ impl Comparison {
     }
 }
 
-pub fn compare(left: &WeakDom, left_root: Ref, right: &WeakDom, right_root: Ref, options: &CompareOptions) -> Comparison {
+pub fn compare(
+    left: &WeakDom,
+    left_root: Ref,
+    right: &WeakDom,
+    right_root: Ref,
+    options: &CompareOptions,
+) -> Comparison {
     let mut state = State {
         left,
         right,
@@ -99,12 +105,24 @@ pub fn compare(left: &WeakDom, left_root: Ref, right: &WeakDom, right_root: Ref,
     if options.compare_root_names {
         let (l, r) = (instance(left, left_root), instance(right, right_root));
         if l.name != r.name {
-            state.result.differences.push(format!("root name: {:?} != {:?}", l.name, r.name));
+            state
+                .result
+                .differences
+                .push(format!("root name: {:?} != {:?}", l.name, r.name));
         }
     }
-    state.pair(left_root, right_root, &instance(left, left_root).name.clone());
+    state.pair(
+        left_root,
+        right_root,
+        &instance(left, left_root).name.clone(),
+    );
     let mut pairs: Vec<(Ref, Ref, String)> = Vec::new();
-    collect_paths(&state, left_root, &instance(left, left_root).name.clone(), &mut pairs);
+    collect_paths(
+        &state,
+        left_root,
+        &instance(left, left_root).name.clone(),
+        &mut pairs,
+    );
     for (l, r, path) in pairs {
         state.compare_properties(l, r, &path);
     }
@@ -112,9 +130,19 @@ pub fn compare(left: &WeakDom, left_root: Ref, right: &WeakDom, right_root: Ref,
 }
 
 /// Panics with a report when the trees differ.
-pub fn assert_trees_equal(left: &WeakDom, left_root: Ref, right: &WeakDom, right_root: Ref, options: &CompareOptions) {
+pub fn assert_trees_equal(
+    left: &WeakDom,
+    left_root: Ref,
+    right: &WeakDom,
+    right_root: Ref,
+    options: &CompareOptions,
+) {
     let comparison = compare(left, left_root, right, right_root, options);
-    assert!(comparison.is_equal(), "trees differ: {}", comparison.report(60));
+    assert!(
+        comparison.is_equal(),
+        "trees differ: {}",
+        comparison.report(60)
+    );
 }
 
 fn instance(dom: &WeakDom, referent: Ref) -> &Instance {
@@ -122,13 +150,18 @@ fn instance(dom: &WeakDom, referent: Ref) -> &Instance {
 }
 
 fn collect_paths(state: &State, left: Ref, path: &str, out: &mut Vec<(Ref, Ref, String)>) {
-    let Some(right) = state.pairs.get(&left) else { return };
+    let Some(right) = state.pairs.get(&left) else {
+        return;
+    };
     out.push((left, *right, path.to_owned()));
     for child in instance(state.left, left).children() {
         let child_path = format!("{path}/{}", instance(state.left, *child).name);
         collect_paths(state, *child, &child_path, out);
     }
 }
+
+/// Siblings sharing a (name, class): those on the left, those on the right.
+type SiblingGroup = ((String, Ustr), Vec<Ref>, Vec<Ref>);
 
 struct State<'a> {
     left: &'a WeakDom,
@@ -151,7 +184,7 @@ impl State<'_> {
         }
 
         // Group children by (name, class), keeping order.
-        let mut groups: Vec<((String, Ustr), Vec<Ref>, Vec<Ref>)> = Vec::new();
+        let mut groups: Vec<SiblingGroup> = Vec::new();
         for child in l.children() {
             let c = instance(self.left, *child);
             let key = (c.name.clone(), c.class);
@@ -190,8 +223,14 @@ impl State<'_> {
         if lefts.len() <= 1 || rights.len() <= 1 {
             return lefts.iter().copied().zip(rights.iter().copied()).collect();
         }
-        let left_sigs: Vec<u64> = lefts.iter().map(|r| signature(self.left, *r, &mut self.signatures.0)).collect();
-        let right_sigs: Vec<u64> = rights.iter().map(|r| signature(self.right, *r, &mut self.signatures.1)).collect();
+        let left_sigs: Vec<u64> = lefts
+            .iter()
+            .map(|r| signature(self.left, *r, &mut self.signatures.0))
+            .collect();
+        let right_sigs: Vec<u64> = rights
+            .iter()
+            .map(|r| signature(self.right, *r, &mut self.signatures.1))
+            .collect();
         let mut used = vec![false; rights.len()];
         let mut result = Vec::new();
         let mut unmatched = Vec::new();
@@ -215,7 +254,12 @@ impl State<'_> {
 
     fn compare_properties(&mut self, left: Ref, right: Ref, path: &str) {
         let (l, r) = (instance(self.left, left), instance(self.right, right));
-        let names: BTreeSet<Ustr> = l.properties.keys().chain(r.properties.keys()).copied().collect();
+        let names: BTreeSet<Ustr> = l
+            .properties
+            .keys()
+            .chain(r.properties.keys())
+            .copied()
+            .collect();
         for name in names {
             if self.options.ignored_properties.contains(&name.as_str()) {
                 continue;
@@ -223,12 +267,18 @@ impl State<'_> {
             self.result.properties_compared += 1;
             let difference = match (l.properties.get(&name), r.properties.get(&name)) {
                 (Some(a), Some(b)) => self.values_differ(a, b),
-                (Some(a), None) => self.absent_differs(&l.class, &name, a, self.left).map(|d| format!("{d} (missing on the right)")),
-                (None, Some(b)) => self.absent_differs(&r.class, &name, b, self.right).map(|d| format!("{d} (missing on the left)")),
+                (Some(a), None) => self
+                    .absent_differs(&l.class, &name, a, self.left)
+                    .map(|d| format!("{d} (missing on the right)")),
+                (None, Some(b)) => self
+                    .absent_differs(&r.class, &name, b, self.right)
+                    .map(|d| format!("{d} (missing on the left)")),
                 (None, None) => None,
             };
             if let Some(detail) = difference {
-                self.result.differences.push(format!("{path}: .{name}: {detail}"));
+                self.result
+                    .differences
+                    .push(format!("{path}: .{name}: {detail}"));
             }
         }
     }
@@ -249,13 +299,21 @@ impl State<'_> {
                 }
             }
             _ if self.options.lenient_encodings && lenient_equal(a, b, self.options.floats) => None,
-            _ => (!values_equal(a, b, self.options.floats)).then(|| format!("{} != {}", short(a), short(b))),
+            _ => (!values_equal(a, b, self.options.floats))
+                .then(|| format!("{} != {}", short(a), short(b))),
         }
     }
 
-    fn absent_differs(&self, class: &str, name: &str, present: &Variant, dom: &WeakDom) -> Option<String> {
+    fn absent_differs(
+        &self,
+        class: &str,
+        name: &str,
+        present: &Variant,
+        dom: &WeakDom,
+    ) -> Option<String> {
         if let Variant::Ref(target) = present {
-            return (target.is_some() && dom.get_by_ref(*target).is_some()).then(|| format!("Ref -> {}", target_path(dom, *target)));
+            return (target.is_some() && dom.get_by_ref(*target).is_some())
+                .then(|| format!("Ref -> {}", target_path(dom, *target)));
         }
         if self.options.lenient_encodings
             && (not_stored_as_itself(class, name)
@@ -299,7 +357,9 @@ fn not_stored_as_itself(class: &str, name: &str) -> bool {
 fn is_migration_target(class: &str, name: &str) -> bool {
     use rbx_reflection::{PropertyKind, PropertySerialization};
     let db = atlas::reflection::database();
-    let Some(descriptor) = db.classes.get(class) else { return false };
+    let Some(descriptor) = db.classes.get(class) else {
+        return false;
+    };
     db.superclasses_iter(descriptor).any(|c| {
         c.properties.values().any(|p| match &p.kind {
             PropertyKind::Canonical {
@@ -337,9 +397,8 @@ fn lenient_equal(a: &Variant, b: &Variant, floats: Floats) -> bool {
         }
     }
     match (a, b) {
-        (Variant::Color3(c), Variant::Color3uint8(u)) | (Variant::Color3uint8(u), Variant::Color3(c)) => {
-            Color3uint8::from(*c) == *u
-        }
+        (Variant::Color3(c), Variant::Color3uint8(u))
+        | (Variant::Color3uint8(u), Variant::Color3(c)) => Color3uint8::from(*c) == *u,
         (Variant::Attributes(x), Variant::Attributes(y)) => {
             x.len() == y.len()
                 && x.iter().all(|(k, v)| {
@@ -379,7 +438,14 @@ fn target_path(dom: &WeakDom, target: Ref) -> String {
 fn short(value: &Variant) -> String {
     let text = format!("{value:?}");
     if text.len() > 200 {
-        format!("{}...", &text[..text.char_indices().take_while(|(i, _)| *i < 200).last().map_or(0, |(i, c)| i + c.len_utf8())])
+        format!(
+            "{}...",
+            &text[..text
+                .char_indices()
+                .take_while(|(i, _)| *i < 200)
+                .last()
+                .map_or(0, |(i, c)| i + c.len_utf8())]
+        )
     } else {
         text
     }
@@ -406,7 +472,9 @@ fn fuzzy_text_eq(a: &str, b: &str, eps: f64) -> bool {
     ta.len() == tb.len()
         && ta.iter().zip(&tb).all(|(x, y)| match (x, y) {
             (Token::Number(x), Token::Number(y)) => {
-                x == y || (x.is_nan() && y.is_nan()) || (x - y).abs() <= eps * 1f64.max(x.abs()).max(y.abs())
+                x == y
+                    || (x.is_nan() && y.is_nan())
+                    || (x - y).abs() <= eps * 1f64.max(x.abs()).max(y.abs())
             }
             (Token::Text(x), Token::Text(y)) => x == y,
             _ => false,
@@ -427,14 +495,16 @@ fn tokens(s: &str) -> Vec<Token<'_>> {
     while i < bytes.len() {
         let prev_is_word = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
         let starts_number = !prev_is_word
-            && (bytes[i].is_ascii_digit() || (bytes[i] == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)));
+            && (bytes[i].is_ascii_digit()
+                || (bytes[i] == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)));
         if starts_number {
             let mut j = i + 1;
             while j < bytes.len()
                 && (bytes[j].is_ascii_digit()
                     || bytes[j] == b'.'
                     || ((bytes[j] == b'e' || bytes[j] == b'E') && j + 1 < bytes.len())
-                    || ((bytes[j] == b'-' || bytes[j] == b'+') && matches!(bytes[j - 1], b'e' | b'E')))
+                    || ((bytes[j] == b'-' || bytes[j] == b'+')
+                        && matches!(bytes[j - 1], b'e' | b'E')))
             {
                 j += 1;
             }
@@ -470,15 +540,22 @@ fn signature(dom: &WeakDom, referent: Ref, memo: &mut HashMap<Ref, u64>) -> u64 
         .properties
         .iter()
         .filter_map(|(k, v)| match v {
-            Variant::String(_) | Variant::Bool(_) | Variant::Int32(_) | Variant::Int64(_) | Variant::Enum(_) => {
-                Some((k.as_str(), format!("{v:?}")))
-            }
+            Variant::String(_)
+            | Variant::Bool(_)
+            | Variant::Int32(_)
+            | Variant::Int64(_)
+            | Variant::Enum(_) => Some((k.as_str(), format!("{v:?}"))),
             _ => None,
         })
         .collect();
     props.sort();
     props.hash(&mut hasher);
-    let mut child_sigs: Vec<u64> = inst.children().to_vec().into_iter().map(|c| signature(dom, c, memo)).collect();
+    let mut child_sigs: Vec<u64> = inst
+        .children()
+        .to_vec()
+        .into_iter()
+        .map(|c| signature(dom, c, memo))
+        .collect();
     child_sigs.sort_unstable();
     child_sigs.hash(&mut hasher);
     let sig = hasher.finish();
@@ -492,9 +569,21 @@ mod tests {
 
     #[test]
     fn tokens_compare_numbers_fuzzily() {
-        assert!(fuzzy_text_eq("Vector3 { x: 1.0, y: -2.5 }", "Vector3 { x: 1.00001, y: -2.5 }", 1e-4));
-        assert!(!fuzzy_text_eq("Vector3 { x: 1.0 }", "Vector3 { x: 1.1 }", 1e-4));
-        assert!(fuzzy_text_eq("Color3uint8 { r: 1 }", "Color3uint8 { r: 1 }", 1e-4));
+        assert!(fuzzy_text_eq(
+            "Vector3 { x: 1.0, y: -2.5 }",
+            "Vector3 { x: 1.00001, y: -2.5 }",
+            1e-4
+        ));
+        assert!(!fuzzy_text_eq(
+            "Vector3 { x: 1.0 }",
+            "Vector3 { x: 1.1 }",
+            1e-4
+        ));
+        assert!(fuzzy_text_eq(
+            "Color3uint8 { r: 1 }",
+            "Color3uint8 { r: 1 }",
+            1e-4
+        ));
         assert!(!fuzzy_text_eq("Int32(5)", "Int64(5)", 1e-4));
         assert!(fuzzy_text_eq("Float32(1e-7)", "Float32(1.1e-7)", 1e-4));
     }

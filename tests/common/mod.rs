@@ -10,13 +10,17 @@ use std::path::PathBuf;
 
 /// `../shared`, beside the repository.
 pub fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("shared")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("shared")
 }
 
 /// Reads a place or model file into a DOM (root = DataModel holding the
 /// file's top-level instances).
 pub fn read_dom_file(path: &std::path::Path) -> rbx_dom_weak::WeakDom {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let kind = atlas::dom_file::DomFileKind::from_path(path).expect("a .rbxl/.rbxm/.rbxlx/.rbxmx path");
-    atlas::dom_file::read(&bytes, kind.encoding).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let kind =
+        atlas::dom_file::DomFileKind::from_path(path).expect("a .rbxl/.rbxm/.rbxlx/.rbxmx path");
+    atlas::dom_file::read(&bytes, kind.encoding)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

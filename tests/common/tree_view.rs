@@ -25,7 +25,11 @@ fn write_instance(out: &mut String, dom: &WeakDom, referent: Ref, depth: usize) 
     };
     let indent = "  ".repeat(depth);
     let _ = writeln!(out, "{indent}{} {:?}", instance.class, instance.name);
-    let mut properties: Vec<(&str, &Variant)> = instance.properties.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut properties: Vec<(&str, &Variant)> = instance
+        .properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect();
     properties.sort_by(|a, b| a.0.cmp(b.0));
     for (name, value) in properties {
         let _ = writeln!(out, "{indent}  .{name} = {}", show_value(dom, value));
