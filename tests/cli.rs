@@ -110,3 +110,27 @@ fn unresolved_reference_is_a_warning_not_a_failure() {
     assert!(stderr.contains("Nope.model.json5"), "{stderr}");
     assert!(output.exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn folder_link_loop_is_an_error_not_a_hang() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    std::fs::create_dir_all(root.join("src/a")).unwrap();
+    std::fs::write(
+        root.join("default.project.json5"),
+        "{ name: 'loop', tree: { $path: 'src' } }",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", root.join("src/a/up")).unwrap();
+    let result = atlas()
+        .arg("build")
+        .arg(root)
+        .arg("-o")
+        .arg(root.join("out.rbxl"))
+        .output()
+        .unwrap();
+    assert!(!result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("a folder that contains it"), "{stderr}");
+}

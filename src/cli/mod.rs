@@ -57,8 +57,13 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let mut message = format!("error: {err}");
+            // Library errors already quote their cause; only add causes
+            // that say something new.
             for cause in err.chain().skip(1) {
-                message.push_str(&format!("\n  caused by: {cause}"));
+                let cause = cause.to_string();
+                if !message.contains(&cause) {
+                    message.push_str(&format!("\n  caused by: {cause}"));
+                }
             }
             eprintln!("{message}");
             ExitCode::FAILURE

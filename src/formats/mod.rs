@@ -182,6 +182,26 @@ pub(crate) fn snapshot_entry(
     siblings: &[DirEntry],
 ) -> SnapshotResult {
     match entry.kind {
+        EntryKind::Dir if entry.symlink => {
+            // A link to a folder that contains it would be read forever.
+            let target = vfs
+                .canonicalize(&entry.path)
+                .map_err(|e| SnapshotError::io(&entry.path, e))?;
+            let parent = entry.path.parent().unwrap_or(&entry.path);
+            let here = vfs
+                .canonicalize(parent)
+                .map_err(|e| SnapshotError::io(parent, e))?;
+            if here.starts_with(&target) {
+                return Err(SnapshotError::file(
+                    &entry.path,
+                    format!(
+                        "this link points to {}, a folder that contains it",
+                        target.display()
+                    ),
+                ));
+            }
+            dir::snapshot_dir(context, vfs, &entry.path)
+        }
         EntryKind::Dir => dir::snapshot_dir(context, vfs, &entry.path),
         EntryKind::File => snapshot_file(context, vfs, &entry.path, Some(siblings)),
     }

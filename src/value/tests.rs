@@ -115,3 +115,62 @@ fn font_and_udim2_payloads() {
     let v = prop("Frame", "Size", "[[1, 0], [0.5, 10]]").unwrap();
     assert!(matches!(v, Variant::UDim2(_)), "{v:?}");
 }
+
+/// Every value type rbx_dom_weak has (except Ref, which files write as a
+/// `Rojo_Ref_*` attribute) can be written explicitly.
+#[test]
+fn every_variant_type_has_an_explicit_form() {
+    let cases: &[(&str, &str)] = &[
+        ("Axes", "['X', 'Y']"),
+        ("BinaryString", "'aGk='"),
+        ("Bool", "true"),
+        ("BrickColor", "1"),
+        ("CFrame", "{position: [1, 2, 3], orientation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}"),
+        ("Color3", "[1, 0, 0]"),
+        ("Color3uint8", "[255, 0, 0]"),
+        ("ColorSequence", "{keypoints: [{time: 0, color: [1, 1, 1]}, {time: 1, color: [0, 0, 0]}]}"),
+        ("ContentId", "'rbxassetid://1'"),
+        ("Enum", "3"),
+        ("Faces", "['Top']"),
+        ("Float32", "0.5"),
+        ("Float64", "0.1"),
+        ("Int32", "-5"),
+        ("Int64", "9007199254740993"),
+        ("NumberRange", "[1, 2]"),
+        ("NumberSequence", "{keypoints: [{time: 0, value: 1, envelope: 0}, {time: 1, value: 0, envelope: 0}]}"),
+        ("PhysicalProperties", "'Default'"),
+        ("Ray", "{origin: [0, 0, 0], direction: [0, 0, 1]}"),
+        ("Rect", "[[0, 0], [1, 1]]"),
+        ("Region3", "[[0, 0, 0], [1, 1, 1]]"),
+        ("Region3int16", "[[0, 0, 0], [1, 1, 1]]"),
+        ("SharedString", "'aGVsbG8='"),
+        ("String", "'text'"),
+        ("UDim", "[0.5, 4]"),
+        ("UDim2", "[[0.5, 4], [1, -4]]"),
+        ("Vector2", "[1, 2]"),
+        ("Vector2int16", "[1, 2]"),
+        ("Vector3", "[1, 2, 3]"),
+        ("Vector3int16", "[1, 2, 3]"),
+        ("OptionalCFrame", "null"),
+        ("Tags", "['a', 'b']"),
+        ("Attributes", "{Speed: {Float64: 1}}"),
+        ("Font", "{family: 'rbxasset://fonts/families/SourceSansPro.json', weight: 'Regular', style: 'Normal'}"),
+        ("UniqueId", "'00000000000000030000000200000001'"),
+        ("MaterialColors", "{Grass: [1, 2, 3]}"),
+        ("SecurityCapabilities", "5"),
+        ("EnumItem", "{type: 'Material', value: 256}"),
+        ("Content", "{Uri: 'rbxassetid://1'}"),
+        ("NetAssetRef", "'aGVsbG8='"),
+    ];
+    for (ty, payload) in cases {
+        let value = parse(&format!("{{{ty}: {payload}}}")).unwrap();
+        let variant = explicit_value(&value)
+            .unwrap_or_else(|| panic!("{ty} was not seen as explicit"))
+            .unwrap_or_else(|e| panic!("{ty}: {e}"));
+        assert_eq!(format!("{:?}", variant.ty()), *ty);
+    }
+    let err = explicit_value(&parse("{Ref: 'x'}").unwrap())
+        .unwrap()
+        .unwrap_err();
+    assert!(err.contains("Rojo_Ref_"), "{err}");
+}

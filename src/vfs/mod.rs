@@ -19,6 +19,8 @@ pub enum EntryKind {
 pub struct DirEntry {
     pub path: PathBuf,
     pub kind: EntryKind,
+    /// The entry is a symbolic link (to `kind`).
+    pub symlink: bool,
 }
 
 impl DirEntry {
@@ -72,7 +74,11 @@ impl Vfs for StdVfs {
             } else {
                 EntryKind::File
             };
-            entries.push(DirEntry { path, kind });
+            entries.push(DirEntry {
+                path,
+                kind,
+                symlink: file_type.is_symlink(),
+            });
         }
         entries.sort_by(|a, b| a.path.file_name().cmp(&b.path.file_name()));
         Ok(entries)
