@@ -13,7 +13,6 @@ use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::ustr;
 use serde::{Deserialize, Serialize};
 
-use super::meta::{apply_meta_for, MetaKind};
 use super::{FileInput, SnapshotError, SnapshotResult};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,15 +37,7 @@ pub fn snapshot(input: &FileInput) -> SnapshotResult {
     snapshot
         .properties
         .insert(ustr("Contents"), Variant::String(contents));
-    let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(
-        input.vfs,
-        |p| input.sibling_exists(p),
-        &mut snapshot,
-        dir,
-        input.stem,
-        MetaKind::Fixed,
-    )?;
+    input.apply_adjacent_meta(&mut snapshot)?;
     Ok(Some(snapshot))
 }
 

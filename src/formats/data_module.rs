@@ -11,7 +11,6 @@ use std::fmt::Write;
 use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::ustr;
 
-use super::meta::{apply_meta_for, MetaKind};
 use super::{FileInput, SnapshotError, SnapshotResult};
 use crate::json::{self, JsonValue, Number};
 use crate::project::Middleware;
@@ -32,15 +31,7 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     snapshot
         .properties
         .insert(ustr("Source"), Variant::String(source));
-    let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(
-        input.vfs,
-        |p| input.sibling_exists(p),
-        &mut snapshot,
-        dir,
-        input.stem,
-        MetaKind::Fixed,
-    )?;
+    input.apply_adjacent_meta(&mut snapshot)?;
     Ok(Some(snapshot))
 }
 

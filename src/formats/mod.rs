@@ -125,6 +125,22 @@ impl FileInput<'_> {
         }
     }
 
+    /// Applies the meta file beside this one (`<stem>.meta.json5`), if any.
+    pub fn apply_adjacent_meta(
+        &self,
+        snapshot: &mut InstanceSnapshot,
+    ) -> Result<(), SnapshotError> {
+        let dir = self.path.parent().unwrap_or(self.path);
+        meta::apply_meta_for(
+            self.vfs,
+            |p| self.sibling_exists(p),
+            snapshot,
+            dir,
+            self.stem,
+            meta::MetaKind::Fixed,
+        )
+    }
+
     pub fn read(&self) -> Result<Vec<u8>, SnapshotError> {
         self.vfs
             .read(self.path)

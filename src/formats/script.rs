@@ -15,7 +15,6 @@
 use rbx_dom_weak::types::{Enum, Variant};
 use rbx_dom_weak::ustr;
 
-use super::meta::{apply_meta_for, MetaKind};
 use super::{FileInput, SnapshotResult};
 use crate::project::Middleware;
 use crate::reflection;
@@ -41,15 +40,7 @@ pub fn script_class(
 pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     let source = input.read_text()?;
     let mut snapshot = script_snapshot(input, middleware, source);
-    let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(
-        input.vfs,
-        |p| input.sibling_exists(p),
-        &mut snapshot,
-        dir,
-        input.stem,
-        MetaKind::Fixed,
-    )?;
+    input.apply_adjacent_meta(&mut snapshot)?;
     Ok(Some(snapshot))
 }
 

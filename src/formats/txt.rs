@@ -3,7 +3,6 @@
 use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::ustr;
 
-use super::meta::{apply_meta_for, MetaKind};
 use super::{FileInput, SnapshotResult};
 
 pub fn snapshot(input: &FileInput) -> SnapshotResult {
@@ -12,14 +11,6 @@ pub fn snapshot(input: &FileInput) -> SnapshotResult {
     snapshot
         .properties
         .insert(ustr("Value"), Variant::String(text));
-    let dir = input.path.parent().unwrap_or(input.path);
-    apply_meta_for(
-        input.vfs,
-        |p| input.sibling_exists(p),
-        &mut snapshot,
-        dir,
-        input.stem,
-        MetaKind::Fixed,
-    )?;
+    input.apply_adjacent_meta(&mut snapshot)?;
     Ok(Some(snapshot))
 }
