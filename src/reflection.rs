@@ -4,6 +4,7 @@
 //! services goes through here, so the database is loaded once and looked up
 //! the same way everywhere.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rbx_reflection::{ClassDescriptor, ClassTag, DataType, PropertyDescriptor, ReflectionDatabase};
@@ -60,6 +61,29 @@ pub fn is_a(class_name: &str, ancestor: &str) -> bool {
 /// The value of an enum item, looked up by enum name and item name.
 pub fn enum_item(enum_name: &str, item: &str) -> Option<u32> {
     database().enums.get(enum_name)?.items.get(item).copied()
+}
+
+/// The name of the item of `enum_name` with `value`. When several names share
+/// a value, the first in byte order, so the choice is stable.
+pub fn enum_item_name(enum_name: &str, value: u32) -> Option<&'static str> {
+    static REVERSE: OnceLock<HashMap<&'static str, HashMap<u32, &'static str>>> = OnceLock::new();
+    let reverse = REVERSE.get_or_init(|| {
+        database()
+            .enums
+            .iter()
+            .map(|(name, descriptor)| {
+                let mut by_value: HashMap<u32, &'static str> = HashMap::new();
+                for (item, v) in &descriptor.items {
+                    let slot = by_value.entry(*v).or_insert(item);
+                    if *item < *slot {
+                        *slot = item;
+                    }
+                }
+                (*name, by_value)
+            })
+            .collect()
+    });
+    reverse.get(enum_name)?.get(&value).copied()
 }
 
 /// The names of an enum's items, sorted by value, for error messages.

@@ -157,15 +157,26 @@ fn push_indent(out: &mut String, depth: usize) {
 }
 
 fn write_number(out: &mut String, n: Number) {
-    let _ = match n {
-        Number::U64(v) => write!(out, "{v}"),
-        Number::I64(v) => write!(out, "{v}"),
-        Number::F64(v) if v.is_nan() => write!(out, "0/0"),
-        Number::F64(v) if v.is_infinite() => {
-            write!(out, "{}math.huge", if v < 0.0 { "-" } else { "" })
+    let v = match n {
+        Number::U64(v) => {
+            let _ = write!(out, "{v}");
+            return;
         }
-        Number::F64(v) if v.fract() == 0.0 && v.abs() < 1e15 => write!(out, "{}", v as i64),
-        Number::F64(v) => write!(out, "{v:?}"),
+        Number::I64(v) => {
+            let _ = write!(out, "{v}");
+            return;
+        }
+        Number::F64(v) => v,
+        Number::F32(v) => v as f64,
+    };
+    let _ = if v.is_nan() {
+        write!(out, "0/0")
+    } else if v.is_infinite() {
+        write!(out, "{}math.huge", if v < 0.0 { "-" } else { "" })
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        write!(out, "{}", v as i64)
+    } else {
+        write!(out, "{v:?}")
     };
 }
 

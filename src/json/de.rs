@@ -54,6 +54,7 @@ impl<'de> Deserializer<'de> for JsonValue {
             JsonValue::Number(Number::U64(n)) => visitor.visit_u64(n),
             JsonValue::Number(Number::I64(n)) => visitor.visit_i64(n),
             JsonValue::Number(Number::F64(n)) => visitor.visit_f64(n),
+            JsonValue::Number(Number::F32(n)) => visitor.visit_f32(n),
             JsonValue::String(s) => visitor.visit_string(s),
             JsonValue::Array(items) => {
                 let mut seq = SeqDeserializer::new(items.into_iter());

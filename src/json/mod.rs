@@ -6,14 +6,18 @@
 //! a value depends on context (property values).
 
 mod de;
+mod ser;
 mod value;
+mod write;
 
 use std::fmt;
 
 use serde::de::DeserializeOwned;
 
 pub use de::{from_value, ValueDeError};
+pub use ser::{to_value, ValueSerError};
 pub use value::{JsonValue, Number};
+pub use write::to_string;
 
 /// A JSON5 syntax or shape error, with the position where the parser stopped.
 #[derive(Debug, Clone, PartialEq)]

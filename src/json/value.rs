@@ -10,11 +10,14 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A number as it was written: integers stay exact, everything else is `f64`.
+/// `F32` is only made by writers, so a single-precision value is written with
+/// the digits that read back to it exactly.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Number {
     U64(u64),
     I64(i64),
     F64(f64),
+    F32(f32),
 }
 
 impl Number {
@@ -23,6 +26,7 @@ impl Number {
             Number::U64(n) => n as f64,
             Number::I64(n) => n as f64,
             Number::F64(n) => n,
+            Number::F32(n) => n as f64,
         }
     }
 
@@ -31,6 +35,7 @@ impl Number {
         match self {
             Number::U64(n) => i64::try_from(n).ok(),
             Number::I64(n) => Some(n),
+            Number::F32(f) => Number::F64(f as f64).as_i64(),
             Number::F64(f) => {
                 // 2^63 is exactly representable; anything at or above it does not fit.
                 if f.fract() == 0.0
@@ -49,6 +54,7 @@ impl Number {
         match self {
             Number::U64(n) => Some(n),
             Number::I64(n) => u64::try_from(n).ok(),
+            Number::F32(f) => Number::F64(f as f64).as_u64(),
             Number::F64(f) => {
                 if f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f) {
                     Some(f as u64)

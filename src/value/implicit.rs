@@ -169,6 +169,7 @@ fn show(n: Number) -> String {
         Number::U64(v) => v.to_string(),
         Number::I64(v) => v.to_string(),
         Number::F64(v) => v.to_string(),
+        Number::F32(v) => v.to_string(),
     }
 }
 

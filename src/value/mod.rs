@@ -9,6 +9,9 @@
 //! The functions here return plain messages; callers add the file and field.
 
 mod implicit;
+mod write;
+
+pub use write::{attribute_to_json, explicit_form, is_writable, property_to_json};
 
 use rbx_dom_weak::types::{Attributes, Variant, VariantType};
 use rbx_reflection::DataType;

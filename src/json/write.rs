@@ -1,0 +1,378 @@
+//! The one canonical JSON5 style every file Atlas writes uses.
+//!
+//! The same value always gives the same bytes:
+//! - keys sorted by byte order; a key is bare when it is an ASCII identifier
+//!   (`Size`, `$className`, `_x`), quoted otherwise (`"My Attr"`, `"2d"`);
+//! - two spaces of indent, LF line ends, no trailing commas, one final `\n`;
+//! - arrays of at most 20 scalars on one line as `[ a, b ]`, others one
+//!   element per line; empty containers as `[]` and `{}`;
+//! - strings in double quotes, escaping `"`, `\`, the usual control
+//!   characters, U+2028/U+2029 and any other control character as `\uXXXX`;
+//! - numbers as the shortest text that reads back to the identical value: an
+//!   `f32` value reads back as the same `f32` after the reader's `f64` parse
+//!   and narrowing, so a round trip is bit-exact. Plain decimal between 1e-6
+//!   and 1e15, scientific (`1e-7`, `1.5e20`) outside; `-0.0`, `NaN`,
+//!   `Infinity` and `-Infinity` for the special values.
+
+use std::fmt::Write;
+
+use super::{JsonValue, Number};
+
+const INLINE_ARRAY_MAX: usize = 20;
+
+/// The canonical text of `value`, ending in one newline.
+pub fn to_string(value: &JsonValue) -> String {
+    let mut out = String::new();
+    write_value(&mut out, value, 0);
+    out.push('\n');
+    out
+}
+
+fn write_value(out: &mut String, value: &JsonValue, depth: usize) {
+    match value {
+        JsonValue::Null => out.push_str("null"),
+        JsonValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        JsonValue::Number(n) => write_number(out, *n),
+        JsonValue::String(s) => write_string(out, s),
+        JsonValue::Array(items) => write_array(out, items, depth),
+        JsonValue::Object(entries) => write_object(out, entries, depth),
+    }
+}
+
+fn is_scalar(value: &JsonValue) -> bool {
+    !matches!(value, JsonValue::Array(_) | JsonValue::Object(_))
+}
+
+fn write_array(out: &mut String, items: &[JsonValue], depth: usize) {
+    if items.is_empty() {
+        out.push_str("[]");
+    } else if items.len() <= INLINE_ARRAY_MAX && items.iter().all(is_scalar) {
+        out.push_str("[ ");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            write_value(out, item, depth);
+        }
+        out.push_str(" ]");
+    } else {
+        out.push_str("[\n");
+        for (i, item) in items.iter().enumerate() {
+            indent(out, depth + 1);
+            write_value(out, item, depth + 1);
+            if i + 1 < items.len() {
+                out.push(',');
+            }
+            out.push('\n');
+        }
+        indent(out, depth);
+        out.push(']');
+    }
+}
+
+fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize) {
+    if entries.is_empty() {
+        out.push_str("{}");
+        return;
+    }
+    let mut sorted: Vec<&(String, JsonValue)> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.push_str("{\n");
+    for (i, (key, item)) in sorted.iter().enumerate() {
+        indent(out, depth + 1);
+        if is_bare_key(key) {
+            out.push_str(key);
+        } else {
+            write_string(out, key);
+        }
+        out.push_str(": ");
+        write_value(out, item, depth + 1);
+        if i + 1 < sorted.len() {
+            out.push(',');
+        }
+        out.push('\n');
+    }
+    indent(out, depth);
+    out.push('}');
+}
+
+fn indent(out: &mut String, depth: usize) {
+    for _ in 0..depth {
+        out.push_str("  ");
+    }
+}
+
+/// ASCII identifiers only: every JSON5 reader agrees on those.
+fn is_bare_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+pub(crate) fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_number(out: &mut String, number: Number) {
+    match number {
+        Number::U64(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Number::I64(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Number::F64(f) => write_float(out, f, &format!("{f:e}")),
+        Number::F32(f) => {
+            // The shortest f32 digits, if the reader's f64 parse narrows
+            // back to the same f32; otherwise the exact f64 digits of it.
+            let short = format!("{f:e}");
+            let reads_back = short
+                .parse::<f64>()
+                .is_ok_and(|p| (p as f32).to_bits() == f.to_bits());
+            if reads_back {
+                write_float(out, f as f64, &short);
+            } else {
+                write_float(out, f as f64, &format!("{:e}", f as f64));
+            }
+        }
+    }
+}
+
+/// Writes a float whose shortest digits are `scientific` (Rust's `{:e}`
+/// form, like `-1.2345e-7`).
+fn write_float(out: &mut String, value: f64, scientific: &str) {
+    if value.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if value.is_infinite() {
+        out.push_str(if value < 0.0 { "-Infinity" } else { "Infinity" });
+        return;
+    }
+    if value == 0.0 {
+        out.push_str(if value.is_sign_negative() {
+            "-0.0"
+        } else {
+            "0"
+        });
+        return;
+    }
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let abs = value.abs();
+    if !(1e-6..1e15).contains(&abs) {
+        out.push_str(mantissa);
+        let _ = write!(out, "e{exponent}");
+        return;
+    }
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if negative {
+        out.push('-');
+    }
+    // The decimal point goes after digit number `exponent + 1`.
+    let point = exponent + 1;
+    if point <= 0 {
+        out.push_str("0.");
+        for _ in 0..-point {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        for _ in 0..(point as usize - digits.len()) {
+            out.push('0');
+        }
+    } else {
+        let (int, frac) = digits.split_at(point as usize);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn obj(entries: Vec<(&str, JsonValue)>) -> JsonValue {
+        JsonValue::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+        )
+    }
+
+    fn num(f: f64) -> JsonValue {
+        JsonValue::Number(Number::F64(f))
+    }
+
+    #[test]
+    fn canonical_layout() {
+        let value = obj(vec![
+            (
+                "properties",
+                obj(vec![(
+                    "Tags",
+                    JsonValue::Array(vec![JsonValue::String("Wave".into())]),
+                )]),
+            ),
+            ("className", JsonValue::String("Model".into())),
+            (
+                "attributes",
+                obj(vec![
+                    ("My Attr", num(10.0)),
+                    ("Speed", obj(vec![("Float32", num(0.0))])),
+                ]),
+            ),
+            ("$schema", JsonValue::Null),
+            ("empty", JsonValue::Array(vec![])),
+            (
+                "nested",
+                JsonValue::Array(vec![JsonValue::Array(vec![num(1.0), num(0.0)])]),
+            ),
+        ]);
+        assert_eq!(
+            to_string(&value),
+            "{\n  $schema: null,\n  attributes: {\n    \"My Attr\": 10,\n    Speed: {\n      Float32: 0\n    }\n  },\n  className: \"Model\",\n  empty: [],\n  nested: [\n    [ 1, 0 ]\n  ],\n  properties: {\n    Tags: [ \"Wave\" ]\n  }\n}\n"
+        );
+    }
+
+    #[test]
+    fn long_scalar_arrays_go_one_per_line() {
+        let value = JsonValue::Array((0..21).map(|i| num(i as f64)).collect());
+        assert_eq!(to_string(&value).lines().count(), 23);
+    }
+
+    #[test]
+    fn floats_are_shortest_and_exact() {
+        let cases: &[(f64, &str)] = &[
+            (6.0, "6"),
+            (0.5, "0.5"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (1e-7, "1e-7"),
+            (1e20, "1e20"),
+            (-2.5e-10, "-2.5e-10"),
+            (123456.75, "123456.75"),
+            (1e15, "1e15"),
+            (999999999999999.0, "999999999999999"),
+            (0.000001, "0.000001"),
+            (-0.0, "-0.0"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-Infinity"),
+        ];
+        for (value, text) in cases {
+            let mut out = String::new();
+            write_number(&mut out, Number::F64(*value));
+            assert_eq!(out, *text, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn f32_round_trips_through_the_reader_bit_for_bit() {
+        // A spread of f32 bit patterns: every exponent, many mantissas.
+        let mut state: u32 = 0x9e37_79b9;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            let f = f32::from_bits(state);
+            if f.is_nan() {
+                continue;
+            }
+            let mut out = String::new();
+            write_number(&mut out, Number::F32(f));
+            let read = match parse(&out).unwrap() {
+                JsonValue::Number(n) => n.as_f64() as f32,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(read.to_bits(), f.to_bits(), "{f:e} written as {out}");
+        }
+    }
+
+    #[test]
+    fn f64_round_trips_bit_for_bit() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let f = f64::from_bits(state);
+            if f.is_nan() {
+                continue;
+            }
+            let mut out = String::new();
+            write_number(&mut out, Number::F64(f));
+            let read = parse(&out).unwrap().as_number().unwrap().as_f64();
+            assert_eq!(read.to_bits(), f.to_bits(), "{f:e} written as {out}");
+        }
+    }
+
+    #[test]
+    fn strings_and_keys_read_back() {
+        let tricky = "quote \" backslash \\ nl \n tab \t cr \r vt \u{b} nul \u{0} del \u{7f} c1 \u{85} ls \u{2028} ps \u{2029} é 日本 /";
+        let value = obj(vec![
+            (tricky, JsonValue::String(tricky.into())),
+            ("true", JsonValue::Bool(true)),
+            ("null", JsonValue::Null),
+            ("a-b", num(1.0)),
+            ("2d", num(2.0)),
+            ("é", num(3.0)),
+            ("", num(4.0)),
+        ]);
+        let text = to_string(&value);
+        let mut back = parse(&text).unwrap();
+        let mut expected = value.clone();
+        for v in [&mut back, &mut expected] {
+            if let JsonValue::Object(entries) = v {
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+        }
+        // Numbers come back as integers; compare their f64 values.
+        assert_eq!(
+            format!("{:?}", normalize(back)),
+            format!("{:?}", normalize(expected)),
+            "{text}"
+        );
+    }
+
+    fn normalize(value: JsonValue) -> JsonValue {
+        match value {
+            JsonValue::Number(n) => JsonValue::Number(Number::F64(n.as_f64())),
+            JsonValue::Object(entries) => JsonValue::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, normalize(v)))
+                    .collect(),
+            ),
+            JsonValue::Array(items) => JsonValue::Array(items.into_iter().map(normalize).collect()),
+            other => other,
+        }
+    }
+}
