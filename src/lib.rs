@@ -11,5 +11,6 @@ pub mod json;
 pub mod project;
 pub mod reflection;
 pub mod snapshot;
+pub mod syncback;
 pub mod value;
 pub mod vfs;

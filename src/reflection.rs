@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rbx_dom_weak::types::Variant;
+use rbx_dom_weak::{Ustr, UstrMap};
 use rbx_reflection::{ClassDescriptor, ClassTag, DataType, PropertyDescriptor, ReflectionDatabase};
 
 /// The reflection database: a local override if one is installed (see
@@ -42,6 +44,57 @@ pub fn property(class_name: &str, property: &str) -> Option<&'static PropertyDes
     let class = db.classes.get(class_name)?;
     db.superclasses_iter(class)
         .find_map(|c| c.properties.get(property))
+}
+
+/// Every class's properties and defaults with those of its superclasses,
+/// keyed by interned names: the fast path for per-property questions.
+struct FlatClass {
+    properties: UstrMap<&'static PropertyDescriptor<'static>>,
+    defaults: UstrMap<&'static Variant>,
+}
+
+fn flat_class(class_name: Ustr) -> Option<&'static FlatClass> {
+    static FLAT: OnceLock<UstrMap<FlatClass>> = OnceLock::new();
+    let flat = FLAT.get_or_init(|| {
+        let db = database();
+        db.classes
+            .values()
+            .map(|class| {
+                let mut properties = UstrMap::default();
+                let mut defaults = UstrMap::default();
+                // Nearest class first: a subclass's entry wins.
+                for c in db.superclasses_iter(class) {
+                    for (name, descriptor) in &c.properties {
+                        properties.entry(Ustr::from(name)).or_insert(descriptor);
+                    }
+                    for (name, value) in &c.default_properties {
+                        defaults.entry(Ustr::from(name)).or_insert(value);
+                    }
+                }
+                (
+                    Ustr::from(class.name),
+                    FlatClass {
+                        properties,
+                        defaults,
+                    },
+                )
+            })
+            .collect()
+    });
+    flat.get(&class_name)
+}
+
+/// Like [`property`], for interned names (much faster in bulk).
+pub fn property_of(
+    class_name: Ustr,
+    property: Ustr,
+) -> Option<&'static PropertyDescriptor<'static>> {
+    flat_class(class_name)?.properties.get(&property).copied()
+}
+
+/// The default value of a property, with inheritance, for interned names.
+pub fn default_of(class_name: Ustr, property: Ustr) -> Option<&'static Variant> {
+    flat_class(class_name)?.defaults.get(&property).copied()
 }
 
 /// True if `class_name` is a service (a class Roblox creates once per place).

@@ -2,6 +2,7 @@
 //! subcommand; each is a thin adapter over the library.
 
 mod build;
+mod syncback;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "atlas",
     version,
-    about = "Keep a Roblox game as files: build places from a project folder"
+    about = "Keep a Roblox game as files: build places from a project folder, and write places back into it"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -44,6 +45,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Build a project into a place (.rbxl, .rbxlx) or model (.rbxm, .rbxmx).
     Build(build::BuildCommand),
+    /// Write a place or model file back into the project folder.
+    Syncback(syncback::SyncbackCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
     init_logging(&cli.global);
     let result = match cli.command {
         Command::Build(command) => command.run(),
+        Command::Syncback(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -102,6 +102,45 @@ pub fn contents_from_csv(text: &str) -> Result<String, String> {
     serde_json::to_string(&entries).map_err(|e| format!("could not encode the table: {e}"))
 }
 
+/// The CSV text for a LocalizationTable's `Contents`, when reading that text
+/// back gives exactly the same `Contents`. Entries keep their order; the
+/// locale columns are sorted. `None` when CSV cannot hold the table as it is
+/// (fields CSV has no column for, entries with neither key nor source, JSON
+/// spelled differently from Atlas's own); the caller then keeps `Contents`
+/// as a property.
+pub fn csv_from_contents(contents: &str) -> Option<String> {
+    let entries: Vec<LocalizationEntry> = serde_json::from_str(contents).ok()?;
+    let mut locales: Vec<&str> = entries
+        .iter()
+        .flat_map(|e| e.values.keys().map(String::as_str))
+        .collect();
+    locales.sort_unstable();
+    locales.dedup();
+
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let mut header = vec!["Key", "Source", "Context", "Example"];
+    header.extend(locales.iter().copied());
+    writer.write_record(&header).ok()?;
+    for entry in &entries {
+        let mut row: Vec<&str> = vec![
+            entry.key.as_deref().unwrap_or(""),
+            entry.source.as_deref().unwrap_or(""),
+            entry.context.as_deref().unwrap_or(""),
+            entry.example.as_deref().unwrap_or(""),
+        ];
+        row.extend(
+            locales
+                .iter()
+                .map(|l| entry.values.get(*l).map(String::as_str).unwrap_or("")),
+        );
+        writer.write_record(&row).ok()?;
+    }
+    let text = String::from_utf8(writer.into_inner().ok()?).ok()?;
+    (contents_from_csv(&text).ok()? == contents).then_some(text)
+}
+
 fn describe_csv_error(err: csv::Error) -> String {
     match err.position() {
         Some(pos) => format!("invalid CSV at line {}: {err}", pos.line()),
@@ -123,6 +162,24 @@ mod tests {
             contents,
             r#"[{"key":"Ack","example":"An exclamation of despair","source":"Ack!","values":{"es":"¡Ay!"}}]"#
         );
+    }
+
+    #[test]
+    fn csv_round_trips_when_it_can() {
+        let contents = r#"[{"key":"Greet","context":"Menu","example":"Said on join, once","source":"Hello","values":{"es":"Hola","fr":"Bonjour"}},{"source":"Only source","values":{}},{"key":"Multi","source":"line one\nline two","values":{"de":"x"}}]"#;
+        let csv = csv_from_contents(contents).unwrap();
+        assert_eq!(contents_from_csv(&csv).unwrap(), contents);
+        assert!(csv.starts_with("Key,Source,Context,Example,de,es,fr\n"));
+        // Roblox's own spelling of the JSON differs (spaces): keep it as a property.
+        assert_eq!(
+            csv_from_contents(r#"[{"key": "a", "source": "b", "values": {}}]"#),
+            None
+        );
+        assert_eq!(
+            csv_from_contents(r#"[{"key":"a","values":{},"extra":1}]"#),
+            None
+        );
+        assert_eq!(csv_from_contents("not json"), None);
     }
 
     #[test]

@@ -59,13 +59,6 @@ pub fn snapshot(input: &FileInput) -> SnapshotResult {
     let mut snapshot = input.new_snapshot(&model.class_name);
     fill(&mut snapshot, &model, input, "")?;
     if let Some(name) = &model.name {
-        if name.is_empty() {
-            return Err(SnapshotError::invalid(
-                input.path,
-                "name",
-                "the name cannot be empty",
-            ));
-        }
         snapshot.name = name.clone();
         snapshot.metadata.specified_name = true;
     }

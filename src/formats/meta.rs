@@ -122,13 +122,6 @@ pub fn apply_meta(
                 "the instance's name is already set by another file",
             ));
         }
-        if name.is_empty() {
-            return Err(SnapshotError::invalid(
-                path,
-                "name",
-                "the name cannot be empty",
-            ));
-        }
         snapshot.name = name.clone();
         snapshot.metadata.specified_name = true;
     }

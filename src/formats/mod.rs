@@ -28,7 +28,7 @@ use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::ustr;
 
 use crate::json::{Json5Error, JsonValue};
-use crate::project::{default_rule_for, Middleware, ProjectError};
+use crate::project::{default_rule_for, Middleware, ProjectError, SyncRule};
 use crate::snapshot::{InstanceContext, InstanceMetadata, InstanceSnapshot, InstigatingSource};
 use crate::vfs::{DirEntry, EntryKind, Vfs};
 use crate::{reflection, value};
@@ -237,15 +237,8 @@ fn snapshot_file(
         return Ok(None);
     };
 
-    let user_rule = context.sync_rules.iter().find(|rule| rule.matches(path));
-    let (middleware, stem) = match user_rule {
-        Some(rule) => (rule.middleware, rule.name_for(file_name)),
-        None => match default_rule_for(file_name) {
-            Some((middleware, suffix)) => {
-                (middleware, &file_name[..file_name.len() - suffix.len()])
-            }
-            None => return Ok(None),
-        },
+    let Some((middleware, stem)) = file_rule(&context.sync_rules, path, file_name) else {
+        return Ok(None);
     };
 
     if middleware == Middleware::Ignore {
@@ -276,6 +269,21 @@ fn snapshot_file(
         Middleware::Rbxm | Middleware::Rbxmx => rbxm::snapshot(&input, middleware),
         Middleware::Ignore => Ok(None),
         script => script::snapshot(&input, script),
+    }
+}
+
+/// The rule that applies to the file at `path` (named `file_name`): the
+/// project's `syncRules` first, then the built-in ones. Returns the
+/// middleware and the file name without the rule's suffix.
+pub fn file_rule<'a>(
+    sync_rules: &[SyncRule],
+    path: &Path,
+    file_name: &'a str,
+) -> Option<(Middleware, &'a str)> {
+    match sync_rules.iter().find(|rule| rule.matches(path)) {
+        Some(rule) => Some((rule.middleware, rule.name_for(file_name))),
+        None => default_rule_for(file_name)
+            .map(|(middleware, suffix)| (middleware, &file_name[..file_name.len() - suffix.len()])),
     }
 }
 

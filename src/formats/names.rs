@@ -1,7 +1,16 @@
-//! Instance names on disk.
+//! Instance names on disk, in both directions.
 //!
-//! Two siblings may share a name in Roblox but not a file name, so the second
-//! one is written as `Name~2`. Reading strips that suffix again.
+//! Reading: a trailing `~N` is removed from file and folder names, so
+//! same-named siblings can live side by side (`Part.model.json5`,
+//! `Part~2.model.json5`).
+//!
+//! Writing: a name that cannot be a file name on every system (or would be
+//! read back as something else) is **slugified**, and the real name is kept
+//! in the instance's meta or model file; then siblings are **deduplicated**
+//! so no two claim the same file, nor the same meta file, even on a
+//! case-insensitive disk.
+
+use std::collections::{HashMap, HashSet};
 
 /// Removes a trailing `~N` (N a whole number of at least 1) from a file or
 /// folder name: `Foo~2` → `Foo`. `Foo~0`, `Foo~x`, `Foo~` and `~2` stay as
@@ -16,6 +25,179 @@ pub fn strip_dedup_suffix(name: &str) -> &str {
         return name;
     }
     base
+}
+
+/// Characters no file name may hold on some system, plus `~`, which would
+/// read back as a dedup suffix.
+const FORBIDDEN: &[char] = &['<', '>', ':', '"', '/', '|', '?', '*', '\\', '~'];
+
+/// Endings the reader would take for a script suffix or a special file.
+const DANGEROUS_SUFFIXES: &[&str] = &[
+    ".server", ".client", ".plugin", ".local", ".legacy", ".meta", ".model", ".project",
+];
+
+/// Names Windows reserves for devices, and `init`, which names init files.
+const RESERVED: &[&str] = &[
+    "con", "prn", "aux", "nul", "com1", "com2", "com3", "com4", "com5", "com6", "com7", "com8",
+    "com9", "lpt1", "lpt2", "lpt3", "lpt4", "lpt5", "lpt6", "lpt7", "lpt8", "lpt9", "init",
+];
+
+/// The longest slug, in bytes: leaves room for `~NNNN` and the longest
+/// extension within the usual 255-byte file name limit.
+pub const MAX_SLUG_BYTES: usize = 200;
+
+fn is_reserved(name: &str) -> bool {
+    // Windows reserves `CON` and also `CON.anything`.
+    let stem = name.split('.').next().unwrap_or(name);
+    RESERVED.iter().any(|r| stem.eq_ignore_ascii_case(r))
+}
+
+fn has_dangerous_suffix(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    DANGEROUS_SUFFIXES.iter().any(|s| lower.ends_with(s))
+}
+
+/// True if `name` cannot be used as a file or folder name as it is.
+pub fn needs_slug(name: &str) -> bool {
+    name.is_empty()
+        || name.len() > MAX_SLUG_BYTES
+        || name.starts_with(' ')
+        || name.starts_with('.')
+        || name.ends_with(' ')
+        || name.ends_with('.')
+        || name
+            .chars()
+            .any(|c| FORBIDDEN.contains(&c) || c.is_control())
+        || has_dangerous_suffix(name)
+        || is_reserved(name)
+}
+
+/// A file-name-safe form of `name`: forbidden and control characters become
+/// `_`, leading dots and spaces and trailing dots and spaces go, script-like
+/// endings lose their dot, reserved names get a `_`, and what is left is cut
+/// to [`MAX_SLUG_BYTES`]. Never empty; `name` itself when it is already safe.
+pub fn slugify(name: &str) -> String {
+    if !needs_slug(name) {
+        return name.to_owned();
+    }
+    let mut slug: String = name
+        .chars()
+        .map(|c| {
+            if FORBIDDEN.contains(&c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    slug = slug.trim_start_matches([' ', '.']).to_owned();
+    loop {
+        let trimmed = slug.trim_end_matches([' ', '.']);
+        if trimmed.len() != slug.len() {
+            slug.truncate(trimmed.len());
+            continue;
+        }
+        if has_dangerous_suffix(&slug) {
+            if let Some(dot) = slug.rfind('.') {
+                slug.replace_range(dot..dot + 1, "_");
+                continue;
+            }
+        }
+        break;
+    }
+    if slug.len() > MAX_SLUG_BYTES {
+        let mut end = MAX_SLUG_BYTES;
+        while !slug.is_char_boundary(end) {
+            end -= 1;
+        }
+        slug.truncate(end);
+        // Cutting may leave a trailing dot or space, or a dangerous ending.
+        return slugify(&slug);
+    }
+    if is_reserved(&slug) {
+        let stem_end = slug.find('.').unwrap_or(slug.len());
+        slug.insert(stem_end, '_');
+    }
+    if slug.chars().all(|c| c == '_') {
+        return "instance".to_owned();
+    }
+    slug
+}
+
+/// How a sibling appears in its folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape<'a> {
+    /// A folder named `<stem>`.
+    Dir,
+    /// A file named `<stem><extension>`; `with_meta` when a
+    /// `<stem>.meta.json5` may sit beside it.
+    File { extension: &'a str, with_meta: bool },
+}
+
+/// The names taken in one folder. Keys are lower-cased, so two names that
+/// differ only in case collide, as they would on Windows or macOS.
+#[derive(Debug, Default)]
+pub struct TakenNames {
+    taken: HashSet<String>,
+    /// The next `~N` to try for a slug (lower-cased), so a folder of a
+    /// thousand `Part`s is named in linear time.
+    next: HashMap<String, u64>,
+}
+
+impl TakenNames {
+    pub fn new() -> Self {
+        TakenNames::default()
+    }
+
+    fn keys(stem: &str, shape: Shape) -> Vec<String> {
+        let lower = stem.to_lowercase();
+        match shape {
+            Shape::Dir => vec![lower],
+            Shape::File {
+                extension,
+                with_meta,
+            } => {
+                let mut keys = vec![format!("{lower}{}", extension.to_lowercase())];
+                if with_meta {
+                    keys.push(format!("{lower}.meta.json5"));
+                    keys.push(format!("{lower}.meta.json"));
+                }
+                keys
+            }
+        }
+    }
+
+    /// Marks a name as taken (an existing file, a name reserved by the
+    /// folder itself). Returns false if it already was.
+    pub fn reserve(&mut self, stem: &str, shape: Shape) -> bool {
+        let keys = Self::keys(stem, shape);
+        if keys.iter().any(|k| self.taken.contains(k)) {
+            return false;
+        }
+        self.taken.extend(keys);
+        true
+    }
+
+    /// Claims `slug`, or `slug~2`, `slug~3`, ... for the first that is free.
+    /// Returns the stem claimed.
+    pub fn claim(&mut self, slug: &str, shape: Shape) -> String {
+        if self.reserve(slug, shape) {
+            return slug.to_owned();
+        }
+        let key = match shape {
+            Shape::Dir => slug.to_lowercase(),
+            Shape::File { extension, .. } => format!("{}{}", slug.to_lowercase(), extension),
+        };
+        let mut n = self.next.get(&key).copied().unwrap_or(2);
+        loop {
+            let stem = format!("{slug}~{n}");
+            n += 1;
+            if self.reserve(&stem, shape) {
+                self.next.insert(key, n);
+                return stem;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -33,5 +215,71 @@ mod tests {
         assert_eq!(strip_dedup_suffix("~2"), "~2");
         assert_eq!(strip_dedup_suffix("a~b~3"), "a~b");
         assert_eq!(strip_dedup_suffix("Plain"), "Plain");
+    }
+
+    #[test]
+    fn slugs() {
+        let cases = [
+            ("Hey/Bro", "Hey_Bro"),
+            ("file<1>", "file_1_"),
+            ("foo~1", "foo_1"),
+            ("CON.", "CON_"),
+            ("con.txt", "con_.txt"),
+            ("Init", "Init_"),
+            ("foo.Server", "foo_Server"),
+            ("a.meta.server", "a.meta_server"),
+            ("hello .", "hello"),
+            (" ", "instance"),
+            ("", "instance"),
+            ("..", "instance"),
+            ("../x", "_x"),
+            (".git", "git"),
+            ("a\tb", "a_b"),
+            ("日本語", "日本語"),
+            ("v1.0", "v1.0"),
+            ("C:\\Windows", "C__Windows"),
+            ("///", "instance"),
+        ];
+        for (name, slug) in cases {
+            assert_eq!(slugify(name), slug, "{name:?}");
+            assert!(
+                !needs_slug(&slugify(name)),
+                "{name:?} -> {:?} is not safe",
+                slugify(name)
+            );
+        }
+    }
+
+    #[test]
+    fn long_names_are_cut_on_a_char_boundary() {
+        let name = "é".repeat(300);
+        let slug = slugify(&name);
+        assert!(slug.len() <= MAX_SLUG_BYTES);
+        assert!(slug.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn claims_are_case_insensitive_and_cover_meta_files() {
+        let mut taken = TakenNames::new();
+        let script = Shape::File {
+            extension: ".luau",
+            with_meta: true,
+        };
+        let text = Shape::File {
+            extension: ".txt",
+            with_meta: true,
+        };
+        let model = Shape::File {
+            extension: ".model.json5",
+            with_meta: false,
+        };
+        assert_eq!(taken.claim("Foo", script), "Foo");
+        // Same meta file as Foo.luau: must move.
+        assert_eq!(taken.claim("Foo", text), "Foo~2");
+        // A model file has no meta: no clash.
+        assert_eq!(taken.claim("Foo", model), "Foo");
+        assert_eq!(taken.claim("foo", model), "foo~2");
+        assert_eq!(taken.claim("Foo", Shape::Dir), "Foo");
+        assert_eq!(taken.claim("FOO", Shape::Dir), "FOO~2");
     }
 }

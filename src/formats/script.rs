@@ -105,3 +105,94 @@ mod tests {
         );
     }
 }
+
+/// The suffixes a script file may have, in the order syncback prefers them.
+const SUFFIXES: &[(&str, Middleware)] = &[
+    ("", Middleware::ModuleScript),
+    (".server", Middleware::ServerScript),
+    (".client", Middleware::ClientScript),
+    (".plugin", Middleware::PluginScript),
+    (".local", Middleware::LocalScript),
+    (".legacy", Middleware::LegacyScript),
+];
+
+/// The suffix (before `.luau`) for a script of `class_name` whose RunContext
+/// item is `run_context` (None when the class has none), where
+/// `emitLegacyScripts` is `emit_legacy_scripts`. The second value is true
+/// when no suffix gives that RunContext, so it must go in the meta file.
+/// `None` if `class_name` is not a script class.
+pub fn suffix_for(
+    class_name: &str,
+    run_context: Option<&str>,
+    emit_legacy_scripts: bool,
+) -> Option<(&'static str, bool)> {
+    let mut same_class = None;
+    for (suffix, middleware) in SUFFIXES {
+        let (class, context) = script_class(*middleware, emit_legacy_scripts);
+        if class != class_name {
+            continue;
+        }
+        if context == run_context {
+            return Some((suffix, false));
+        }
+        same_class.get_or_insert((*suffix, true));
+    }
+    same_class
+}
+
+#[cfg(test)]
+mod suffix_tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_read_back_as_the_same_script() {
+        for emit in [false, true] {
+            for (class, contexts) in [
+                (
+                    "Script",
+                    &[
+                        Some("Legacy"),
+                        Some("Server"),
+                        Some("Client"),
+                        Some("Plugin"),
+                    ][..],
+                ),
+                ("LocalScript", &[None][..]),
+                ("ModuleScript", &[None][..]),
+            ] {
+                for context in contexts {
+                    let (suffix, in_meta) = suffix_for(class, *context, emit).unwrap();
+                    let middleware = SUFFIXES.iter().find(|(s, _)| *s == suffix).unwrap().1;
+                    let (read_class, read_context) = script_class(middleware, emit);
+                    assert_eq!(read_class, class);
+                    assert_eq!(
+                        read_context != *context,
+                        in_meta,
+                        "{class} {context:?} emit={emit}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            suffix_for("Script", Some("Server"), false),
+            Some((".server", false))
+        );
+        assert_eq!(
+            suffix_for("Script", Some("Legacy"), false),
+            Some((".legacy", false))
+        );
+        assert_eq!(
+            suffix_for("LocalScript", None, false),
+            Some((".local", false))
+        );
+        assert_eq!(
+            suffix_for("LocalScript", None, true),
+            Some((".client", false))
+        );
+        assert_eq!(
+            suffix_for("Script", Some("Client"), true),
+            Some((".server", true))
+        );
+        assert_eq!(suffix_for("Part", None, false), None);
+    }
+}

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 pub use de::{from_value, ValueDeError};
 pub use ser::{to_value, ValueSerError};
 pub use value::{JsonValue, Number};
-pub use write::to_string;
+pub use write::{to_string, to_string_styled, Style};
 
 /// A JSON5 syntax or shape error, with the position where the parser stopped.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,22 +20,36 @@ use super::{JsonValue, Number};
 
 const INLINE_ARRAY_MAX: usize = 20;
 
-/// The canonical text of `value`, ending in one newline.
+/// How object keys are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Bare keys where JSON5 allows them.
+    Json5,
+    /// Every key quoted, for `.json` files other tools read as JSON.
+    Json,
+}
+
+/// The canonical JSON5 text of `value`, ending in one newline.
 pub fn to_string(value: &JsonValue) -> String {
+    to_string_styled(value, Style::Json5)
+}
+
+/// The canonical text of `value` in `style`, ending in one newline.
+pub fn to_string_styled(value: &JsonValue, style: Style) -> String {
     let mut out = String::new();
-    write_value(&mut out, value, 0);
+    write_value(&mut out, value, 0, style);
     out.push('\n');
     out
 }
 
-fn write_value(out: &mut String, value: &JsonValue, depth: usize) {
+fn write_value(out: &mut String, value: &JsonValue, depth: usize, style: Style) {
     match value {
         JsonValue::Null => out.push_str("null"),
         JsonValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         JsonValue::Number(n) => write_number(out, *n),
         JsonValue::String(s) => write_string(out, s),
-        JsonValue::Array(items) => write_array(out, items, depth),
-        JsonValue::Object(entries) => write_object(out, entries, depth),
+        JsonValue::Array(items) => write_array(out, items, depth, style),
+        JsonValue::Object(entries) => write_object(out, entries, depth, style),
     }
 }
 
@@ -43,7 +57,7 @@ fn is_scalar(value: &JsonValue) -> bool {
     !matches!(value, JsonValue::Array(_) | JsonValue::Object(_))
 }
 
-fn write_array(out: &mut String, items: &[JsonValue], depth: usize) {
+fn write_array(out: &mut String, items: &[JsonValue], depth: usize, style: Style) {
     if items.is_empty() {
         out.push_str("[]");
     } else if items.len() <= INLINE_ARRAY_MAX && items.iter().all(is_scalar) {
@@ -52,14 +66,14 @@ fn write_array(out: &mut String, items: &[JsonValue], depth: usize) {
             if i > 0 {
                 out.push_str(", ");
             }
-            write_value(out, item, depth);
+            write_value(out, item, depth, style);
         }
         out.push_str(" ]");
     } else {
         out.push_str("[\n");
         for (i, item) in items.iter().enumerate() {
             indent(out, depth + 1);
-            write_value(out, item, depth + 1);
+            write_value(out, item, depth + 1, style);
             if i + 1 < items.len() {
                 out.push(',');
             }
@@ -70,7 +84,7 @@ fn write_array(out: &mut String, items: &[JsonValue], depth: usize) {
     }
 }
 
-fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize) {
+fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize, style: Style) {
     if entries.is_empty() {
         out.push_str("{}");
         return;
@@ -80,13 +94,13 @@ fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize)
     out.push_str("{\n");
     for (i, (key, item)) in sorted.iter().enumerate() {
         indent(out, depth + 1);
-        if is_bare_key(key) {
+        if style == Style::Json5 && is_bare_key(key) {
             out.push_str(key);
         } else {
             write_string(out, key);
         }
         out.push_str(": ");
-        write_value(out, item, depth + 1);
+        write_value(out, item, depth + 1, style);
         if i + 1 < sorted.len() {
             out.push(',');
         }
@@ -111,7 +125,7 @@ fn is_bare_key(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-pub(crate) fn write_string(out: &mut String, s: &str) {
+fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

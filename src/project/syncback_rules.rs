@@ -26,8 +26,10 @@ pub struct SyncbackRules {
     pub ignore_classes: Vec<String>,
     #[serde(default)]
     pub sync_current_camera: bool,
-    #[serde(default)]
-    pub sync_unscriptable: bool,
+    /// Write properties scripts cannot read (`MeshPart.InitialSize`,
+    /// `PhysicalConfigData`, ...). On by default: without them the place
+    /// does not come back the same.
+    pub sync_unscriptable: Option<bool>,
     #[serde(default)]
     pub ignore_referents: bool,
     #[serde(default = "yes")]
@@ -49,7 +51,7 @@ impl Default for SyncbackRules {
             ignore_properties: BTreeMap::new(),
             ignore_classes: Vec::new(),
             sync_current_camera: false,
-            sync_unscriptable: false,
+            sync_unscriptable: None,
             ignore_referents: false,
             create_ignore_dir_paths: true,
             ignore_hidden_services: None,
@@ -59,6 +61,10 @@ impl Default for SyncbackRules {
 }
 
 impl SyncbackRules {
+    pub fn sync_unscriptable(&self) -> bool {
+        self.sync_unscriptable.unwrap_or(true)
+    }
+
     /// Checks what can be checked without a place: globs compile and class
     /// names exist. Returns the offending field and a message.
     pub fn validate(&self) -> Result<(), (String, String)> {

@@ -8,6 +8,7 @@
 //! Floats compare bit-exact (`Floats::Exact`: values must print the same) or
 //! within a tolerance (`Floats::Within`), for files made by other tools.
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
@@ -36,6 +37,9 @@ pub struct CompareOptions {
     /// Color3 stored as Color3uint8, aliases and migrated properties stored
     /// under their canonical name, zero values filled in for unknown ones).
     pub lenient_encodings: bool,
+    /// Accept a CFrame whose rotation rbx_binary's writer snapped to the
+    /// nearest axis-aligned rotation (it does so within f32::EPSILON).
+    pub allow_rotation_snap: bool,
 }
 
 impl CompareOptions {
@@ -46,6 +50,7 @@ impl CompareOptions {
             compare_root_names: true,
             ignored_properties: Vec::new(),
             lenient_encodings: false,
+            allow_rotation_snap: false,
         }
     }
 
@@ -100,6 +105,7 @@ pub fn compare(
         options,
         pairs: HashMap::new(),
         signatures: (HashMap::new(), HashMap::new()),
+        full: (RefCell::new(HashMap::new()), RefCell::new(HashMap::new())),
         result: Comparison::default(),
     };
     if options.compare_root_names {
@@ -160,6 +166,9 @@ fn collect_paths(state: &State, left: Ref, path: &str, out: &mut Vec<(Ref, Ref, 
     }
 }
 
+/// Subtree hashes already computed.
+type Memo = RefCell<HashMap<Ref, u64>>;
+
 /// Siblings sharing a (name, class): those on the left, those on the right.
 type SiblingGroup = ((String, Ustr), Vec<Ref>, Vec<Ref>);
 
@@ -169,6 +178,7 @@ struct State<'a> {
     options: &'a CompareOptions,
     pairs: HashMap<Ref, Ref>,
     signatures: (HashMap<Ref, u64>, HashMap<Ref, u64>),
+    full: (Memo, Memo),
     result: Comparison,
 }
 
@@ -233,23 +243,90 @@ impl State<'_> {
             .collect();
         let mut used = vec![false; rights.len()];
         let mut result = Vec::new();
-        let mut unmatched = Vec::new();
+        // Identical subtrees (every value, at every depth) pair first.
+        let left_full: Vec<u64> = lefts
+            .iter()
+            .map(|r| full_signature(self.left, *r, &mut self.full.0.borrow_mut(), self.options))
+            .collect();
+        let right_full: Vec<u64> = rights
+            .iter()
+            .map(|r| full_signature(self.right, *r, &mut self.full.1.borrow_mut(), self.options))
+            .collect();
+        let mut lefts_left = Vec::new();
         for (i, l) in lefts.iter().enumerate() {
-            match (0..rights.len()).find(|j| !used[*j] && right_sigs[*j] == left_sigs[i]) {
+            match (0..rights.len()).find(|j| !used[*j] && right_full[*j] == left_full[i]) {
                 Some(j) => {
                     used[j] = true;
                     result.push((*l, rights[j]));
                 }
-                None => unmatched.push(*l),
+                None => lefts_left.push(i),
+            }
+        }
+        // Then the look-alikes whose values (floats included) match; then
+        // the rest by signature; then by order. A real difference stays with
+        // the instance that has it instead of shifting every pair after it.
+        let mut unmatched = Vec::new();
+        for i in lefts_left {
+            let l = &lefts[i];
+            let exact = (0..rights.len()).find(|j| {
+                !used[*j] && right_sigs[*j] == left_sigs[i] && self.properties_match(*l, rights[*j])
+            });
+            match exact {
+                Some(j) => {
+                    used[j] = true;
+                    result.push((*l, rights[j]));
+                }
+                None => unmatched.push(i),
+            }
+        }
+        let mut leftover = Vec::new();
+        for i in unmatched {
+            match (0..rights.len()).find(|j| !used[*j] && right_sigs[*j] == left_sigs[i]) {
+                Some(j) => {
+                    used[j] = true;
+                    result.push((lefts[i], rights[j]));
+                }
+                None => leftover.push(lefts[i]),
             }
         }
         let mut rest = (0..rights.len()).filter(|j| !used[*j]);
-        for l in unmatched {
+        for l in leftover {
             if let Some(j) = rest.next() {
                 result.push((l, rights[j]));
             }
         }
         result
+    }
+
+    fn twins(&self, left: Ref, right: Ref) -> bool {
+        let (Some(l), Some(r)) = (self.left.get_by_ref(left), self.right.get_by_ref(right)) else {
+            return false;
+        };
+        self.pairs.get(&l.parent()) == Some(&r.parent())
+            && full_signature(self.left, left, &mut self.full.0.borrow_mut(), self.options)
+                == full_signature(
+                    self.right,
+                    right,
+                    &mut self.full.1.borrow_mut(),
+                    self.options,
+                )
+    }
+
+    /// True if every non-Ref property of the two instances is equal.
+    fn properties_match(&self, left: Ref, right: Ref) -> bool {
+        let (l, r) = (instance(self.left, left), instance(self.right, right));
+        l.properties.keys().chain(r.properties.keys()).all(|name| {
+            if self.options.ignored_properties.contains(&name.as_str()) {
+                return true;
+            }
+            match (l.properties.get(name), r.properties.get(name)) {
+                (Some(Variant::Ref(_)), _) | (_, Some(Variant::Ref(_))) => true,
+                (Some(a), Some(b)) => self.values_differ(a, b).is_none(),
+                (Some(a), None) => self.absent_differs(&l.class, name, a, self.left).is_none(),
+                (None, Some(b)) => self.absent_differs(&r.class, name, b, self.right).is_none(),
+                (None, None) => true,
+            }
+        })
     }
 
     fn compare_properties(&mut self, left: Ref, right: Ref, path: &str) {
@@ -291,6 +368,9 @@ impl State<'_> {
                 match (la, lb) {
                     (false, false) => None,
                     (true, true) if self.pairs.get(ta) == Some(tb) => None,
+                    // Identical twins (same parent, same everything) cannot be
+                    // told apart; pointing at either is the same.
+                    (true, true) if self.twins(*ta, *tb) => None,
                     _ => Some(format!(
                         "Ref -> {} != -> {}",
                         target_path(self.left, *ta),
@@ -299,6 +379,7 @@ impl State<'_> {
                 }
             }
             _ if self.options.lenient_encodings && lenient_equal(a, b, self.options.floats) => None,
+            _ if self.options.allow_rotation_snap && rotation_snapped(a, b) => None,
             _ => (!values_equal(a, b, self.options.floats))
                 .then(|| format!("{} != {}", short(a), short(b))),
         }
@@ -451,12 +532,47 @@ fn short(value: &Variant) -> String {
     }
 }
 
+/// True if `b` is `a` with its rotation replaced by the axis-aligned one
+/// rbx_binary's writer stores when `a`'s is within f32::EPSILON of it.
+fn rotation_snapped(a: &Variant, b: &Variant) -> bool {
+    use rbx_dom_weak::types::{CFrame, Matrix3};
+    fn snapped(a: &CFrame, b: &CFrame) -> bool {
+        let Some(id) = a.orientation.to_basic_rotation_id() else {
+            return false;
+        };
+        let Ok(basic) = Matrix3::from_basic_rotation_id(id) else {
+            return false;
+        };
+        format!("{:?}", a.position) == format!("{:?}", b.position)
+            && format!("{basic:?}") == format!("{:?}", b.orientation)
+    }
+    match (a, b) {
+        (Variant::CFrame(x), Variant::CFrame(y)) => snapped(x, y),
+        (Variant::OptionalCFrame(Some(x)), Variant::OptionalCFrame(Some(y))) => snapped(x, y),
+        _ => false,
+    }
+}
+
 /// Equality by printed form: bit-exact for `Exact`; with numbers compared
 /// within the tolerance for `Within`.
 pub fn values_equal(a: &Variant, b: &Variant, floats: Floats) -> bool {
     // A material missing from the map means its default color.
     if let (Variant::MaterialColors(x), Variant::MaterialColors(y)) = (a, b) {
         return x.encode() == y.encode();
+    }
+    // Files store string attributes as bytes: a String and a BinaryString
+    // attribute with the same bytes are the same attribute.
+    if let (Variant::Attributes(x), Variant::Attributes(y)) = (a, b) {
+        return x.len() == y.len()
+            && x.iter().all(|(k, v)| {
+                y.get(k.as_str()).is_some_and(|w| match (v, w) {
+                    (Variant::String(s), Variant::BinaryString(b))
+                    | (Variant::BinaryString(b), Variant::String(s)) => {
+                        s.as_bytes() == AsRef::<[u8]>::as_ref(b)
+                    }
+                    _ => values_equal(v, w, floats),
+                })
+            });
     }
     let (da, db) = (format!("{a:?}"), format!("{b:?}"));
     match floats {
@@ -539,6 +655,8 @@ fn signature(dom: &WeakDom, referent: Ref, memo: &mut HashMap<Ref, u64>) -> u64 
     let mut props: Vec<(&str, String)> = inst
         .properties
         .iter()
+        // Values equal to the default may be present on one side only.
+        .filter(|(k, v)| !atlas::syncback::is_default(inst.class, **k, v))
         .filter_map(|(k, v)| match v {
             Variant::String(_)
             | Variant::Bool(_)
@@ -561,6 +679,79 @@ fn signature(dom: &WeakDom, referent: Ref, memo: &mut HashMap<Ref, u64>) -> u64 
     let sig = hasher.finish();
     memo.insert(referent, sig);
     sig
+}
+
+/// A hash of a whole subtree: names, classes and every value but Refs and
+/// defaults (CFrames in their snapped form when snapping is allowed).
+fn full_signature(
+    dom: &WeakDom,
+    referent: Ref,
+    memo: &mut HashMap<Ref, u64>,
+    options: &CompareOptions,
+) -> u64 {
+    if let Some(sig) = memo.get(&referent) {
+        return *sig;
+    }
+    let inst = instance(dom, referent);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    inst.name.hash(&mut hasher);
+    inst.class.as_str().hash(&mut hasher);
+    let mut props: Vec<(&str, String)> = inst
+        .properties
+        .iter()
+        .filter(|(k, v)| {
+            !matches!(v, Variant::Ref(_))
+                && !options.ignored_properties.contains(&k.as_str())
+                && !atlas::syncback::is_default(inst.class, **k, v)
+        })
+        .map(|(k, v)| (k.as_str(), normalized(v, options)))
+        .collect();
+    props.sort();
+    props.hash(&mut hasher);
+    let mut child_sigs: Vec<u64> = inst
+        .children()
+        .to_vec()
+        .into_iter()
+        .map(|c| full_signature(dom, c, memo, options))
+        .collect();
+    child_sigs.sort_unstable();
+    child_sigs.hash(&mut hasher);
+    let sig = hasher.finish();
+    memo.insert(referent, sig);
+    sig
+}
+
+fn normalized(value: &Variant, options: &CompareOptions) -> String {
+    use rbx_dom_weak::types::{CFrame, Matrix3};
+    let snap = |c: &CFrame| match c
+        .orientation
+        .to_basic_rotation_id()
+        .and_then(|id| Matrix3::from_basic_rotation_id(id).ok())
+    {
+        Some(m) => CFrame::new(c.position, m),
+        None => *c,
+    };
+    match value {
+        Variant::CFrame(c) if options.allow_rotation_snap => format!("{:?}", snap(c)),
+        Variant::OptionalCFrame(Some(c)) if options.allow_rotation_snap => format!("{:?}", snap(c)),
+        Variant::Attributes(a) => {
+            // String and BinaryString attributes are the same attribute.
+            let mut entries: Vec<(String, String)> = a
+                .iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        Variant::String(s) => format!("{:?}", s.as_bytes()),
+                        Variant::BinaryString(b) => format!("{:?}", AsRef::<[u8]>::as_ref(b)),
+                        other => format!("{other:?}"),
+                    };
+                    (k.clone(), text)
+                })
+                .collect();
+            entries.sort();
+            format!("{entries:?}")
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 #[cfg(test)]

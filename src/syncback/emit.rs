@@ -1,0 +1,364 @@
+//! The contents of every file, once the layout is known.
+//!
+//! Each laid-out instance is written on its own (in parallel); Ref
+//! properties become `Rojo_Ref_*` attributes whose paths come from the
+//! layout, so they point at the files as they will be.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{Instance, Ustr, WeakDom};
+
+use super::layout::{csv_contents, Entry, Home, Init, Layout};
+use super::prepare::Removed;
+use super::properties::PropertyRules;
+use super::refs::relative_path;
+use super::SyncbackError;
+use crate::dom_file::{self, Encoding};
+use crate::json::{self, JsonValue};
+use crate::snapshot::refs::{instance_path, REF_PREFIX};
+
+/// Data a project node holds itself.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct NodeData {
+    /// The instance's class.
+    pub class: String,
+    /// Set when the instance's class differs from what the node gives.
+    pub class_name: Option<String>,
+    pub properties: BTreeMap<String, JsonValue>,
+    pub attributes: BTreeMap<String, JsonValue>,
+}
+
+#[derive(Default)]
+pub(super) struct Emitted {
+    pub files: Vec<(PathBuf, Vec<u8>)>,
+    pub dirs: Vec<PathBuf>,
+    pub nodes: Vec<(usize, NodeData)>,
+    pub warnings: Vec<String>,
+}
+
+impl Emitted {
+    fn merge(mut self, other: Emitted) -> Emitted {
+        self.files.extend(other.files);
+        self.dirs.extend(other.dirs);
+        self.nodes.extend(other.nodes);
+        self.warnings.extend(other.warnings);
+        self
+    }
+
+    fn file(&mut self, path: PathBuf, contents: impl Into<Vec<u8>>) {
+        self.files.push((path, contents.into()));
+    }
+
+    fn json(&mut self, path: PathBuf, value: &JsonValue) {
+        self.file(path, json::to_string(value));
+    }
+}
+
+pub(super) struct Emitter<'a> {
+    pub dom: &'a WeakDom,
+    pub layout: &'a Layout,
+    pub rules: PropertyRules<'a>,
+    pub removed: &'a Removed,
+}
+
+impl Emitter<'_> {
+    pub fn emit(&self) -> Result<Emitted, SyncbackError> {
+        let entries: Vec<(&Ref, &Entry)> = self.layout.entries.iter().collect();
+        entries
+            .par_iter()
+            .map(|(referent, entry)| self.emit_entry(**referent, entry))
+            .try_reduce(Emitted::default, |a, b| Ok(a.merge(b)))
+    }
+
+    fn instance(&self, referent: Ref) -> &Instance {
+        self.dom
+            .get_by_ref(referent)
+            .unwrap_or_else(|| unreachable!("laid-out referents are in the tree"))
+    }
+
+    fn emit_entry(&self, referent: Ref, entry: &Entry) -> Result<Emitted, SyncbackError> {
+        let mut out = Emitted::default();
+        let instance = self.instance(referent);
+        let name = entry.write_name.then_some(instance.name.as_str());
+        match &entry.home {
+            Home::Script {
+                path,
+                meta,
+                run_context_in_meta,
+            } => {
+                out.file(path.clone(), source(instance));
+                let skip: &[&str] = if *run_context_in_meta {
+                    &["Source"]
+                } else {
+                    &["Source", "RunContext"]
+                };
+                self.meta(&mut out, meta.clone(), referent, None, name, skip);
+            }
+            Home::Text { path, meta } => {
+                out.file(path.clone(), string_property(instance, "Value"));
+                self.meta(&mut out, meta.clone(), referent, None, name, &["Value"]);
+            }
+            Home::Csv { path, meta } => {
+                out.file(path.clone(), csv_contents(instance).unwrap_or_default());
+                self.meta(&mut out, meta.clone(), referent, None, name, &["Contents"]);
+            }
+            Home::Model {
+                path,
+                embed_children,
+            } => {
+                let value = self.model(referent, name, *embed_children, &mut out.warnings);
+                out.json(path.clone(), &value);
+            }
+            Home::Rbxm { path, xml } => {
+                let mut bytes = Vec::new();
+                let encoding = if *xml {
+                    Encoding::Xml
+                } else {
+                    Encoding::Binary
+                };
+                dom_file::write(&mut bytes, self.dom, &[referent], encoding).map_err(|e| {
+                    SyncbackError::Layout {
+                        instance: instance_path(self.dom, referent),
+                        message: e.to_string(),
+                    }
+                })?;
+                out.file(path.clone(), bytes);
+            }
+            Home::Folder {
+                dir,
+                init,
+                class_in_meta,
+                has_children,
+            } => {
+                out.dirs.push(dir.clone());
+                let class = class_in_meta.then_some(instance.class.as_str());
+                let wrote_init = self.init(&mut out, dir, *init, referent, class, name);
+                if !*has_children && !wrote_init {
+                    out.file(dir.join(".gitkeep"), Vec::new());
+                }
+            }
+            Home::Node { node, dir, init } => {
+                if let (Some(dir), Some(_)) = (dir, init) {
+                    self.init(&mut out, dir, *init, referent, None, None);
+                } else {
+                    let info = &self.layout.nodes[*node];
+                    let given = info
+                        .node
+                        .class_name
+                        .as_deref()
+                        .or(info.implied_class.as_deref());
+                    let class_name = (given != Some(instance.class.as_str()))
+                        .then(|| instance.class.to_string());
+                    let (attributes, warnings) = self.attributes(referent);
+                    out.warnings.extend(warnings);
+                    out.nodes.push((
+                        *node,
+                        NodeData {
+                            class: instance.class.to_string(),
+                            class_name,
+                            properties: self.rules.properties(instance, &[]),
+                            attributes,
+                        },
+                    ));
+                }
+            }
+            Home::Embedded | Home::Unchanged => {}
+        }
+        Ok(out)
+    }
+
+    /// Writes a folder's init file (if any) and `init.meta.json5`. Returns
+    /// true if either was written.
+    fn init(
+        &self,
+        out: &mut Emitted,
+        dir: &std::path::Path,
+        init: Option<Init>,
+        referent: Ref,
+        class: Option<&str>,
+        name: Option<&str>,
+    ) -> bool {
+        let instance = self.instance(referent);
+        let skip: &[&str] = match init {
+            Some(Init::Script {
+                suffix,
+                run_context_in_meta,
+            }) => {
+                out.file(dir.join(format!("init{suffix}.luau")), source(instance));
+                if run_context_in_meta {
+                    &["Source"]
+                } else {
+                    &["Source", "RunContext"]
+                }
+            }
+            Some(Init::Csv) => {
+                out.file(
+                    dir.join("init.csv"),
+                    csv_contents(instance).unwrap_or_default(),
+                );
+                &["Contents"]
+            }
+            None => &[],
+        };
+        let wrote_meta = self.meta(
+            out,
+            dir.join("init.meta.json5"),
+            referent,
+            class,
+            name,
+            skip,
+        );
+        init.is_some() || wrote_meta
+    }
+
+    /// Writes a meta file unless it would be empty. Returns true if written.
+    fn meta(
+        &self,
+        out: &mut Emitted,
+        path: PathBuf,
+        referent: Ref,
+        class: Option<&str>,
+        name: Option<&str>,
+        skip: &[&str],
+    ) -> bool {
+        let instance = self.instance(referent);
+        let properties = self.rules.properties(instance, skip);
+        let (attributes, warnings) = self.attributes(referent);
+        out.warnings.extend(warnings);
+        let mut fields: Vec<(String, JsonValue)> = Vec::new();
+        if let Some(class) = class {
+            fields.push(("className".to_owned(), JsonValue::String(class.to_owned())));
+        }
+        if let Some(name) = name {
+            fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
+        }
+        push_map(&mut fields, "properties", properties);
+        push_map(&mut fields, "attributes", attributes);
+        if fields.is_empty() {
+            return false;
+        }
+        out.json(path, &JsonValue::Object(fields));
+        true
+    }
+
+    /// A model file's JSON: the instance and, when embedding, its subtree.
+    fn model(
+        &self,
+        referent: Ref,
+        name: Option<&str>,
+        embed_children: bool,
+        warnings: &mut Vec<String>,
+    ) -> JsonValue {
+        let instance = self.instance(referent);
+        let (attributes, ref_warnings) = self.attributes(referent);
+        warnings.extend(ref_warnings);
+        let mut fields: Vec<(String, JsonValue)> = vec![(
+            "className".to_owned(),
+            JsonValue::String(instance.class.to_string()),
+        )];
+        if let Some(name) = name {
+            fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
+        }
+        push_map(
+            &mut fields,
+            "properties",
+            self.rules.properties(instance, &[]),
+        );
+        push_map(&mut fields, "attributes", attributes);
+        if embed_children && !instance.children().is_empty() {
+            let children = instance
+                .children()
+                .iter()
+                .map(|child| {
+                    let child_name = self.instance(*child).name.as_str();
+                    self.model(*child, Some(child_name), true, warnings)
+                })
+                .collect();
+            fields.push(("children".to_owned(), JsonValue::Array(children)));
+        }
+        JsonValue::Object(fields)
+    }
+
+    /// The instance's attributes plus a `Rojo_Ref_*` attribute for each Ref
+    /// property, and warnings for Refs that point outside what is synced.
+    fn attributes(&self, referent: Ref) -> (BTreeMap<String, JsonValue>, Vec<String>) {
+        let instance = self.instance(referent);
+        let mut attributes = self.rules.attributes(instance);
+        let mut warnings = Vec::new();
+        let mut refs: Vec<(&Ustr, Ref)> = instance
+            .properties
+            .iter()
+            .filter_map(|(name, value)| match value {
+                Variant::Ref(target) if target.is_some() => Some((name, *target)),
+                _ => None,
+            })
+            .collect();
+        refs.sort_by(|a, b| a.0.cmp(b.0));
+        for (property, target) in refs {
+            let source_segments = self.segments(referent);
+            let target_segments = self.segments(target);
+            match (source_segments, target_segments) {
+                (Some(source), Some(target_path)) => {
+                    let source: Vec<&str> = source.iter().map(String::as_str).collect();
+                    let target_path: Vec<&str> = target_path.iter().map(String::as_str).collect();
+                    attributes.insert(
+                        format!("{REF_PREFIX}{property}"),
+                        JsonValue::String(relative_path(&source, &target_path)),
+                    );
+                }
+                _ => {
+                    let target_name = match self.dom.get_by_ref(target) {
+                        Some(_) => instance_path(self.dom, target),
+                        None => self
+                            .removed
+                            .get(&target)
+                            .cloned()
+                            .unwrap_or_else(|| "an instance outside the place".to_owned()),
+                    };
+                    warnings.push(format!(
+                        "{}: {property} points at {target_name}, which is not synced; the reference is not written",
+                        instance_path(self.dom, referent)
+                    ));
+                }
+            }
+        }
+        (attributes, warnings)
+    }
+
+    /// The segments from the root down to `referent`, if it was laid out.
+    fn segments(&self, referent: Ref) -> Option<Vec<String>> {
+        let mut segments = Vec::new();
+        let mut current = referent;
+        loop {
+            let instance = self.dom.get_by_ref(current)?;
+            if instance.parent().is_none() {
+                break;
+            }
+            segments.push(self.layout.entries.get(&current)?.segment.clone());
+            current = instance.parent();
+        }
+        segments.reverse();
+        Some(segments)
+    }
+}
+
+fn push_map(fields: &mut Vec<(String, JsonValue)>, key: &str, map: BTreeMap<String, JsonValue>) {
+    if !map.is_empty() {
+        fields.push((key.to_owned(), JsonValue::Object(map.into_iter().collect())));
+    }
+}
+
+fn source(instance: &Instance) -> Vec<u8> {
+    string_property(instance, "Source")
+}
+
+fn string_property(instance: &Instance, name: &str) -> Vec<u8> {
+    match instance.properties.get(&Ustr::from(name)) {
+        Some(Variant::String(s)) => s.as_bytes().to_vec(),
+        Some(Variant::BinaryString(b)) => AsRef::<[u8]>::as_ref(b).to_vec(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,830 @@
+//! Where each instance goes on disk.
+//!
+//! The walk starts at the project's root node and the DOM's root. A project
+//! node keeps its place (its `$path`, its entry in the project file); every
+//! other instance gets a fresh place from its class (the table below), its
+//! name ([`slugify`]) and its siblings ([`TakenNames`]). In incremental mode,
+//! an instance that matches one already on disk (same name and class, in
+//! order) keeps its file name and extension when its format allows.
+//!
+//! | class | no children | children |
+//! |---|---|---|
+//! | Script, LocalScript, ModuleScript | `Name.<suffix>.luau` | `Name/init.<suffix>.luau` |
+//! | LocalizationTable (when CSV holds it exactly) | `Name.csv` | `Name/init.csv` |
+//! | StringValue | `Name.txt` | `Name/` + `init.meta.json5` |
+//! | Folder, Configuration, Tool, ScreenGui, SurfaceGui, BillboardGui, AdGui | `Name/` | `Name/` |
+//! | anything else | `Name.model.json5` | `Name/` + `init.meta.json5` |
+//!
+//! Nothing is read or written here except project files and `$path` targets
+//! (through the VFS) to learn what they are.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{Instance, Ustr, WeakDom};
+
+use super::incremental::Previous;
+use super::SyncbackError;
+use crate::formats::csv::csv_from_contents;
+use crate::formats::names::{slugify, strip_dedup_suffix, Shape, TakenNames};
+use crate::formats::script::suffix_for;
+use crate::formats::{file_rule, infer_class};
+use crate::project::{
+    IgnoreGlob, Middleware, Project, ProjectNode, SyncRule, DEFAULT_PROJECT_NAMES,
+};
+use crate::reflection;
+use crate::snapshot::refs::instance_path;
+use crate::vfs::{EntryKind, Vfs};
+
+/// Classes written as a folder even without children.
+const FOLDER_CLASSES: &[&str] = &[
+    "Folder",
+    "Configuration",
+    "Tool",
+    "ScreenGui",
+    "SurfaceGui",
+    "BillboardGui",
+    "AdGui",
+];
+
+/// The file inside a folder that gives the folder's instance its class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Init {
+    /// `init<suffix>.luau`; the RunContext goes in `init.meta.json5` when the
+    /// suffix does not give it.
+    Script {
+        suffix: &'static str,
+        run_context_in_meta: bool,
+    },
+    /// `init.csv`
+    Csv,
+}
+
+/// Where an instance's own data goes.
+#[derive(Debug, Clone)]
+pub(super) enum Home {
+    Script {
+        path: PathBuf,
+        meta: PathBuf,
+        run_context_in_meta: bool,
+    },
+    Text {
+        path: PathBuf,
+        meta: PathBuf,
+    },
+    Csv {
+        path: PathBuf,
+        meta: PathBuf,
+    },
+    /// A `.model.json5`; with `embed_children` its whole subtree is in it.
+    Model {
+        path: PathBuf,
+        embed_children: bool,
+    },
+    /// A `.rbxm`/`.rbxmx` holding the whole subtree.
+    Rbxm {
+        path: PathBuf,
+        xml: bool,
+    },
+    /// A folder; its own data in an init file and `init.meta.json5`.
+    Folder {
+        dir: PathBuf,
+        init: Option<Init>,
+        class_in_meta: bool,
+        has_children: bool,
+    },
+    /// Written inside an ancestor's model file.
+    Embedded,
+    /// A project node: class, properties and attributes in the project file,
+    /// unless `init` puts a script or table in its `$path` folder.
+    Node {
+        node: usize,
+        dir: Option<PathBuf>,
+        init: Option<Init>,
+    },
+    /// A `$path` file Atlas cannot write (a JSON, TOML or YAML data module)
+    /// that already reads back as this instance.
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// The name standing for the instance inside its parent's folder:
+    /// the file or folder name, the node key, or the instance name inside a
+    /// model file. `Rojo_Ref_*` paths are made of these.
+    pub segment: String,
+    pub home: Home,
+    /// The name on disk does not give back the instance's name, so a `name`
+    /// field is written.
+    pub write_name: bool,
+}
+
+/// A project node an instance maps to.
+#[derive(Debug, Clone)]
+pub(super) struct NodeInfo {
+    pub project_file: PathBuf,
+    /// Keys from the project's `tree` to the node.
+    pub keys: Vec<String>,
+    pub node: ProjectNode,
+    /// The class the node has without `$className` (inferred or from its
+    /// `$path`), if any.
+    pub implied_class: Option<String>,
+}
+
+/// The settings of the project that owns a folder.
+#[derive(Clone)]
+pub(super) struct Context {
+    pub emit_legacy_scripts: bool,
+    pub sync_rules: Arc<[SyncRule]>,
+    /// `globIgnorePaths` in force (they add up through nested projects).
+    pub ignore_globs: Arc<[IgnoreGlob]>,
+}
+
+impl Context {
+    pub fn for_project(project: &Project, parent: Option<&Context>) -> Context {
+        let emit_legacy_scripts = project.emit_legacy_scripts.unwrap_or(match parent {
+            Some(parent) => parent.emit_legacy_scripts,
+            None => project.default_emit_legacy_scripts(),
+        });
+        let ignore_globs: Vec<IgnoreGlob> = parent
+            .map(|p| p.ignore_globs.to_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(project.glob_ignore_paths.iter().cloned())
+            .collect();
+        Context {
+            emit_legacy_scripts,
+            sync_rules: project.sync_rules.clone().into(),
+            ignore_globs: ignore_globs.into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Layout {
+    pub entries: HashMap<Ref, Entry>,
+    pub nodes: Vec<NodeInfo>,
+    /// Folders project nodes own (their `$path`), with the context of their
+    /// project: scanned for orphans.
+    pub node_dirs: Vec<(PathBuf, Context)>,
+    /// Paths nothing is written to but that must not be removed.
+    pub keep: Vec<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+/// A node of a project, and where it is in the project's tree.
+pub(super) struct NodeAt<'p> {
+    pub project: &'p Project,
+    /// Keys from the tree's root to the node.
+    pub keys: Vec<String>,
+    pub node: &'p ProjectNode,
+}
+
+impl<'p> NodeAt<'p> {
+    pub fn root(project: &'p Project) -> Self {
+        NodeAt {
+            project,
+            keys: Vec::new(),
+            node: &project.tree,
+        }
+    }
+}
+
+pub(super) struct Planner<'a> {
+    pub dom: &'a WeakDom,
+    pub vfs: &'a dyn Vfs,
+    pub previous: Option<&'a Previous>,
+    pub layout: Layout,
+}
+
+impl<'a> Planner<'a> {
+    pub fn new(dom: &'a WeakDom, vfs: &'a dyn Vfs, previous: Option<&'a Previous>) -> Self {
+        Planner {
+            dom,
+            vfs,
+            previous,
+            layout: Layout::default(),
+        }
+    }
+
+    fn instance(&self, referent: Ref) -> &'a Instance {
+        self.dom
+            .get_by_ref(referent)
+            .unwrap_or_else(|| unreachable!("referents come from the same tree"))
+    }
+
+    fn error(&self, referent: Ref, message: impl Into<String>) -> SyncbackError {
+        SyncbackError::Layout {
+            instance: instance_path(self.dom, referent),
+            message: message.into(),
+        }
+    }
+
+    /// Lays out `referent` as the project node `node` (at `keys` in
+    /// `project`). `handled` holds children an outer node already took.
+    pub fn node(
+        &mut self,
+        context: &Context,
+        at: NodeAt,
+        referent: Ref,
+        parent_class: Option<&str>,
+        handled: &HashSet<Ref>,
+    ) -> Result<(), SyncbackError> {
+        let NodeAt {
+            project,
+            keys,
+            node,
+        } = at;
+        let instance = self.instance(referent);
+        let mut handled = handled.clone();
+
+        // Children the project names get their own nodes.
+        let mut declared: Vec<(&String, &ProjectNode, Option<Ref>)> = Vec::new();
+        for (key, child_node) in &node.children {
+            let found = instance
+                .children()
+                .iter()
+                .copied()
+                .filter(|c| !handled.contains(c))
+                .find(|c| self.instance(*c).name == *key);
+            if let Some(child) = found {
+                handled.insert(child);
+            }
+            declared.push((key, child_node, found));
+        }
+        let undeclared: Vec<Ref> = instance
+            .children()
+            .iter()
+            .copied()
+            .filter(|c| !handled.contains(c))
+            .collect();
+
+        let node_index = self.layout.nodes.len();
+        let mut implied_class = parent_class
+            .and_then(|p| infer_class(&instance.name, p))
+            .map(str::to_owned);
+        let mut home = Home::Node {
+            node: node_index,
+            dir: None,
+            init: None,
+        };
+        let mut nested: Option<(Project, Context)> = None;
+
+        match &node.path {
+            None => {
+                if !undeclared.is_empty() {
+                    let names = self.names_of(&undeclared);
+                    if node.ignore_unknown_instances == Some(false) {
+                        return Err(self.error(
+                            referent,
+                            format!(
+                                "the project node has no $path to write its children {names} to; add a $path or remove $ignoreUnknownInstances: false"
+                            ),
+                        ));
+                    }
+                    self.layout.warnings.push(format!(
+                        "{}: children {names} are not written: the project node has no $path",
+                        instance_path(self.dom, referent)
+                    ));
+                }
+            }
+            Some(path_node) => {
+                let target = project.folder.join(path_node.path());
+                match self.target_kind(context, &target) {
+                    TargetKind::Dir => {
+                        let nested_file = DEFAULT_PROJECT_NAMES
+                            .iter()
+                            .map(|name| target.join(name))
+                            .find(|p| self.vfs.kind(p).is_ok_and(|k| k == EntryKind::File));
+                        match nested_file {
+                            Some(file) => nested = Some(self.load_nested(context, &file)?),
+                            None => {
+                                implied_class.get_or_insert_with(|| "Folder".to_owned());
+                                let init = self.init_for(context, instance);
+                                home = Home::Node {
+                                    node: node_index,
+                                    dir: Some(target.clone()),
+                                    init,
+                                };
+                                self.layout
+                                    .node_dirs
+                                    .push((target.clone(), context.clone()));
+                                self.children(context, &target, &undeclared)?;
+                            }
+                        }
+                    }
+                    TargetKind::File(Middleware::Project) => {
+                        nested = Some(self.load_nested(context, &target)?)
+                    }
+                    TargetKind::File(middleware) => {
+                        home =
+                            self.node_file(context, &target, middleware, referent, &undeclared)?;
+                        implied_class = None;
+                    }
+                }
+            }
+        }
+
+        self.layout.nodes.push(NodeInfo {
+            project_file: project.file_location.clone(),
+            keys: keys.clone(),
+            node: node.clone(),
+            implied_class,
+        });
+
+        if let Some((nested_project, nested_context)) = nested {
+            // The nested project's root node describes this same instance;
+            // the outer node keeps only what it declares itself.
+            let mut taken = handled.clone();
+            taken.extend(declared.iter().filter_map(|(_, _, r)| *r));
+            self.node(
+                &nested_context,
+                NodeAt::root(&nested_project),
+                referent,
+                parent_class,
+                &taken,
+            )?;
+            // The entry of the nested root stands for the instance; the outer
+            // node still records its own `$properties`.
+            if let Some(entry) = self.layout.entries.get_mut(&referent) {
+                entry.segment = instance.name.clone();
+            }
+        } else {
+            self.layout.entries.insert(
+                referent,
+                Entry {
+                    segment: instance.name.clone(),
+                    home,
+                    write_name: false,
+                },
+            );
+        }
+
+        for (key, child_node, found) in declared {
+            let mut child_keys = keys.clone();
+            child_keys.push(key.clone());
+            match found {
+                Some(child) => self.node(
+                    context,
+                    NodeAt {
+                        project,
+                        keys: child_keys,
+                        node: child_node,
+                    },
+                    child,
+                    Some(instance.class.as_str()),
+                    &HashSet::new(),
+                )?,
+                None => {
+                    self.layout.warnings.push(format!(
+                        "{}: the project names a child `{key}` that the place does not have; its files are left as they are",
+                        instance_path(self.dom, referent)
+                    ));
+                    if let Some(path_node) = &child_node.path {
+                        self.layout.keep.push(project.folder.join(path_node.path()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn names_of(&self, refs: &[Ref]) -> String {
+        let names: Vec<String> = refs
+            .iter()
+            .take(5)
+            .map(|r| format!("`{}`", self.instance(*r).name))
+            .collect();
+        let more = if refs.len() > 5 {
+            format!(" and {} more", refs.len() - 5)
+        } else {
+            String::new()
+        };
+        format!("{}{more}", names.join(", "))
+    }
+
+    fn load_nested(
+        &mut self,
+        context: &Context,
+        file: &Path,
+    ) -> Result<(Project, Context), SyncbackError> {
+        let bytes = self.vfs.read(file).map_err(|source| SyncbackError::Io {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let project = Project::from_bytes(file, &bytes)?;
+        let nested_context = Context::for_project(&project, Some(context));
+        Ok((project, nested_context))
+    }
+
+    fn target_kind(&self, context: &Context, target: &Path) -> TargetKind {
+        match self.vfs.kind(target) {
+            Ok(EntryKind::Dir) => TargetKind::Dir,
+            _ => {
+                let name = target
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                match file_rule(&context.sync_rules, target, name) {
+                    Some((middleware, _)) if middleware != Middleware::Ignore => {
+                        TargetKind::File(middleware)
+                    }
+                    // A path no file rule matches is a folder to be.
+                    _ => TargetKind::Dir,
+                }
+            }
+        }
+    }
+
+    /// The home of a node whose `$path` is a file.
+    fn node_file(
+        &mut self,
+        context: &Context,
+        target: &Path,
+        middleware: Middleware,
+        referent: Ref,
+        undeclared: &[Ref],
+    ) -> Result<Home, SyncbackError> {
+        let instance = self.instance(referent);
+        let file_name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let stem = file_rule(&context.sync_rules, target, file_name)
+            .map(|(_, stem)| stem)
+            .unwrap_or(file_name);
+        let meta = target.with_file_name(format!("{stem}.meta.json5"));
+        let display = target.display();
+
+        if !undeclared.is_empty()
+            && !matches!(
+                middleware,
+                Middleware::JsonModel | Middleware::Rbxm | Middleware::Rbxmx
+            )
+        {
+            return Err(self.error(
+                referent,
+                format!(
+                    "it has children ({}), but its project node's $path `{display}` is a file that cannot hold them; point $path at a folder",
+                    self.names_of(undeclared)
+                ),
+            ));
+        }
+        let home = match middleware {
+            Middleware::JsonModel => {
+                self.embed(undeclared);
+                Home::Model {
+                    path: target.to_path_buf(),
+                    embed_children: true,
+                }
+            }
+            Middleware::Rbxm | Middleware::Rbxmx => {
+                self.embed(undeclared);
+                Home::Rbxm {
+                    path: target.to_path_buf(),
+                    xml: middleware == Middleware::Rbxmx,
+                }
+            }
+            Middleware::Text if instance.class == "StringValue" => Home::Text {
+                path: target.to_path_buf(),
+                meta,
+            },
+            Middleware::Csv
+                if instance.class == "LocalizationTable" && csv_contents(instance).is_some() =>
+            {
+                Home::Csv {
+                    path: target.to_path_buf(),
+                    meta,
+                }
+            }
+            Middleware::Json | Middleware::Toml | Middleware::Yaml => {
+                if self.reads_back_the_same(target, instance) {
+                    self.layout.keep.push(target.to_path_buf());
+                    Home::Unchanged
+                } else {
+                    return Err(self.error(
+                        referent,
+                        format!(
+                            "its project node's $path `{display}` is a data file, which Atlas cannot write from a script; point $path at a .luau file"
+                        ),
+                    ));
+                }
+            }
+            script if script.is_script() => {
+                let (class, context_name) =
+                    crate::formats::script::script_class(script, context.emit_legacy_scripts);
+                if class != instance.class.as_str() {
+                    return Err(self.error(
+                        referent,
+                        format!(
+                            "it is a {}, but its project node's $path `{display}` makes a {class}; rename the file",
+                            instance.class
+                        ),
+                    ));
+                }
+                Home::Script {
+                    path: target.to_path_buf(),
+                    meta,
+                    run_context_in_meta: context_name.is_some()
+                        && context_name != run_context_name(instance),
+                }
+            }
+            _ => {
+                return Err(self.error(
+                    referent,
+                    format!(
+                        "it is a {}, which its project node's $path `{display}` cannot hold",
+                        instance.class
+                    ),
+                ))
+            }
+        };
+        Ok(home)
+    }
+
+    /// True if the file at `path` already reads back as `instance` (a data
+    /// module whose Lua source is the instance's `Source`).
+    fn reads_back_the_same(&self, path: &Path, instance: &Instance) -> bool {
+        let context = Arc::new(crate::snapshot::InstanceContext::default());
+        match crate::formats::snapshot_from_path(&context, self.vfs, path) {
+            Ok(Some(snapshot)) => {
+                snapshot.class_name == instance.class
+                    && snapshot.properties.get(&Ustr::from("Source"))
+                        == instance.properties.get(&Ustr::from("Source"))
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks a whole subtree as written inside its ancestor's file.
+    fn embed(&mut self, refs: &[Ref]) {
+        for referent in refs {
+            let instance = self.instance(*referent);
+            self.layout.entries.insert(
+                *referent,
+                Entry {
+                    segment: instance.name.clone(),
+                    home: Home::Embedded,
+                    write_name: false,
+                },
+            );
+            let children = instance.children().to_vec();
+            self.embed(&children);
+        }
+    }
+
+    /// The init file for a folder-backed instance of a script or table class.
+    fn init_for(&self, context: &Context, instance: &Instance) -> Option<Init> {
+        if instance.class == "LocalizationTable" && csv_contents(instance).is_some() {
+            return Some(Init::Csv);
+        }
+        suffix_for(
+            &instance.class,
+            run_context_name(instance),
+            context.emit_legacy_scripts,
+        )
+        .map(|(suffix, run_context_in_meta)| Init::Script {
+            suffix,
+            run_context_in_meta,
+        })
+    }
+
+    /// Lays out `children`, all written into the folder `dir`.
+    pub fn children(
+        &mut self,
+        context: &Context,
+        dir: &Path,
+        children: &[Ref],
+    ) -> Result<(), SyncbackError> {
+        let mut ordered: Vec<Ref> = children.to_vec();
+        ordered.sort_by(|a, b| self.instance(*a).name.cmp(&self.instance(*b).name));
+
+        let plans: Vec<(Ref, Plan)> = ordered
+            .iter()
+            .map(|r| Ok((*r, self.plan(context, *r)?)))
+            .collect::<Result<_, SyncbackError>>()?;
+
+        let mut taken = TakenNames::new();
+        let mut stems: HashMap<Ref, String> = HashMap::new();
+        if let Some(previous) = self.previous {
+            for (referent, stem) in previous.reuse(dir, self.dom, &plans) {
+                if taken.reserve(
+                    &stem,
+                    plans
+                        .iter()
+                        .find(|(r, _)| *r == referent)
+                        .map_or(Shape::Dir, |(_, p)| p.shape()),
+                ) {
+                    stems.insert(referent, stem);
+                }
+            }
+            previous.seed_unmatched(dir, &mut taken, &stems);
+        }
+
+        for (referent, plan) in plans {
+            let instance = self.instance(referent);
+            let stem = match stems.remove(&referent) {
+                Some(stem) => stem,
+                None => taken.claim(&slugify(&instance.name), plan.shape()),
+            };
+            let write_name = strip_dedup_suffix(&stem) != instance.name;
+            let (segment, home) = plan.place(dir, &stem);
+            let child_dir = match &home {
+                Home::Folder { dir, .. } => Some(dir.clone()),
+                _ => None,
+            };
+            self.layout.entries.insert(
+                referent,
+                Entry {
+                    segment,
+                    home,
+                    write_name,
+                },
+            );
+            if let Some(child_dir) = child_dir {
+                let grandchildren = instance.children().to_vec();
+                self.children(context, &child_dir, &grandchildren)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The format an instance takes from its class (see the module table).
+    fn plan(&self, context: &Context, referent: Ref) -> Result<Plan, SyncbackError> {
+        let instance = self.instance(referent);
+        let class = instance.class.as_str();
+        let has_children = !instance.children().is_empty();
+
+        if let Some(init) = self.init_for(context, instance) {
+            return Ok(if has_children {
+                Plan::Folder {
+                    init: Some(init),
+                    class_in_meta: false,
+                    has_children,
+                }
+            } else {
+                match init {
+                    Init::Script {
+                        suffix,
+                        run_context_in_meta,
+                    } => Plan::Script {
+                        extension: format!("{suffix}.luau"),
+                        run_context_in_meta,
+                    },
+                    Init::Csv => Plan::Csv,
+                }
+            });
+        }
+        if class == "StringValue" && !has_children {
+            return Ok(Plan::Text);
+        }
+        if FOLDER_CLASSES.contains(&class) || has_children {
+            return Ok(Plan::Folder {
+                init: None,
+                class_in_meta: class != "Folder",
+                has_children,
+            });
+        }
+        Ok(Plan::Model)
+    }
+}
+
+enum TargetKind {
+    Dir,
+    File(Middleware),
+}
+
+/// A format chosen before the name is known.
+pub(super) enum Plan {
+    Script {
+        extension: String,
+        run_context_in_meta: bool,
+    },
+    Text,
+    Csv,
+    Model,
+    Folder {
+        init: Option<Init>,
+        class_in_meta: bool,
+        has_children: bool,
+    },
+}
+
+impl Plan {
+    pub(super) fn shape(&self) -> Shape<'_> {
+        match self {
+            Plan::Script { extension, .. } => Shape::File {
+                extension,
+                with_meta: true,
+            },
+            Plan::Text => Shape::File {
+                extension: ".txt",
+                with_meta: true,
+            },
+            Plan::Csv => Shape::File {
+                extension: ".csv",
+                with_meta: true,
+            },
+            Plan::Model => Shape::File {
+                extension: ".model.json5",
+                with_meta: false,
+            },
+            Plan::Folder { .. } => Shape::Dir,
+        }
+    }
+
+    /// The extension (files) or `None` (folders).
+    pub(super) fn extension(&self) -> Option<&str> {
+        match self.shape() {
+            Shape::File { extension, .. } => Some(extension),
+            Shape::Dir => None,
+        }
+    }
+
+    fn place(self, dir: &Path, stem: &str) -> (String, Home) {
+        let meta = dir.join(format!("{stem}.meta.json5"));
+        match self {
+            Plan::Script {
+                extension,
+                run_context_in_meta,
+            } => {
+                let name = format!("{stem}{extension}");
+                (
+                    name.clone(),
+                    Home::Script {
+                        path: dir.join(name),
+                        meta,
+                        run_context_in_meta,
+                    },
+                )
+            }
+            Plan::Text => {
+                let name = format!("{stem}.txt");
+                (
+                    name.clone(),
+                    Home::Text {
+                        path: dir.join(name),
+                        meta,
+                    },
+                )
+            }
+            Plan::Csv => {
+                let name = format!("{stem}.csv");
+                (
+                    name.clone(),
+                    Home::Csv {
+                        path: dir.join(name),
+                        meta,
+                    },
+                )
+            }
+            Plan::Model => {
+                let name = format!("{stem}.model.json5");
+                (
+                    name.clone(),
+                    Home::Model {
+                        path: dir.join(name),
+                        embed_children: false,
+                    },
+                )
+            }
+            Plan::Folder {
+                init,
+                class_in_meta,
+                has_children,
+            } => (
+                stem.to_owned(),
+                Home::Folder {
+                    dir: dir.join(stem),
+                    init,
+                    class_in_meta,
+                    has_children,
+                },
+            ),
+        }
+    }
+}
+
+/// The name of a Script's RunContext item (`None` for other classes). A
+/// Script without the property has the default, Legacy.
+pub(super) fn run_context_name(instance: &Instance) -> Option<&'static str> {
+    if instance.class != "Script" {
+        return None;
+    }
+    match instance.properties.get(&Ustr::from("RunContext")) {
+        Some(Variant::Enum(item)) => reflection::enum_item_name("RunContext", item.to_u32()),
+        _ => Some("Legacy"),
+    }
+}
+
+/// A LocalizationTable's CSV text, when CSV holds its `Contents` exactly.
+pub(super) fn csv_contents(instance: &Instance) -> Option<String> {
+    match instance.properties.get(&Ustr::from("Contents")) {
+        Some(Variant::String(contents)) => csv_from_contents(contents),
+        // No Contents means the default, an empty table.
+        None => csv_from_contents("[]"),
+        _ => None,
+    }
+}

@@ -1,0 +1,345 @@
+//! Syncback: a DOM (from a place file, or from Studio) → the project folder.
+//!
+//! [`syncback`] is the one core every entry point calls: it takes the
+//! project, the tree on disk now (when needed) and the new DOM, and returns a
+//! [`ChangeSet`] without touching the disk. [`ChangeSet::apply`] is the one
+//! writer. The pipeline:
+//!
+//! 1. `prepare`: check classes, keep the synced services, drop the camera,
+//!    apply `ignoreClasses` and `ignoreTrees`;
+//! 2. `layout`: give every instance its place on disk (project nodes keep
+//!    theirs; everything else by class, slug and dedup);
+//! 3. `emit`: the bytes of every file, with `Rojo_Ref_*` paths from the
+//!    layout; project files are rewritten only where a node's data changed;
+//! 4. `orphans` (clean mode): remove what the layout no longer writes.
+//!
+//! Clean mode (the default) lays everything out afresh; incremental mode
+//! keeps the file names and formats of instances that match.
+
+mod changeset;
+mod emit;
+mod incremental;
+mod layout;
+mod orphans;
+mod prepare;
+mod project_file;
+mod properties;
+mod refs;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rbx_dom_weak::types::Ref;
+use rbx_dom_weak::{InstanceBuilder, WeakDom};
+
+use crate::formats::SnapshotError;
+use crate::project::{Project, ProjectError};
+use crate::snapshot::InstanceTree;
+use crate::vfs::Vfs;
+
+pub use changeset::{ApplyError, ChangeSet, ChangeSummary};
+pub use incremental::Previous;
+pub use properties::{exact_eq, is_default};
+
+/// The services syncback writes: the ones a developer edits. The others
+/// (Chat, Players, HttpService...) hold engine state, not game content.
+pub const VISIBLE_SERVICES: [&str; 14] = [
+    "Lighting",
+    "MaterialService",
+    "ReplicatedFirst",
+    "ReplicatedStorage",
+    "ServerScriptService",
+    "ServerStorage",
+    "SoundService",
+    "StarterGui",
+    "StarterPack",
+    "StarterPlayer",
+    "Teams",
+    "TextChatService",
+    "VoiceChatService",
+    "Workspace",
+];
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncbackOptions {
+    /// Keep the file names and formats of instances that match ones on disk,
+    /// and remove only what the old tree read.
+    pub incremental: bool,
+}
+
+impl SyncbackOptions {
+    /// True if syncback needs the tree on disk now: in incremental mode, and
+    /// when `ignoreTrees` must protect files.
+    pub fn needs_old_tree(&self, project: &Project) -> bool {
+        self.incremental
+            || project
+                .syncback_rules
+                .as_ref()
+                .is_some_and(|rules| !rules.ignore_trees.is_empty())
+    }
+}
+
+#[derive(Debug)]
+pub struct SyncbackResult {
+    pub changes: ChangeSet,
+    pub warnings: Vec<String>,
+    /// Instances written (after trimming).
+    pub instances: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncbackError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+
+    #[error("{instance}: `{class}` is not a class Atlas knows (is Atlas older than the place?); nothing was written")]
+    UnknownClass { instance: String, class: String },
+
+    #[error("{0}")]
+    RootMismatch(String),
+
+    #[error("{instance}: {message}")]
+    Layout { instance: String, message: String },
+
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Syncs `dom` back into `project`. `old_tree` is the project as read from
+/// disk now; it is needed when [`SyncbackOptions::needs_old_tree`] says so.
+pub fn syncback(
+    vfs: &dyn Vfs,
+    project: &Project,
+    old_tree: Option<&InstanceTree>,
+    mut dom: WeakDom,
+    options: SyncbackOptions,
+) -> Result<SyncbackResult, SyncbackError> {
+    let rules = project.syncback_rules.clone().unwrap_or_default();
+    check_root(project, &dom)?;
+    let removed = prepare::prepare(&mut dom, project, &rules)?;
+
+    let previous = match (options.incremental, old_tree) {
+        (true, Some(tree)) => Some(Previous::from_tree(tree, vfs)),
+        _ => None,
+    };
+    let context = layout::Context::for_project(project, None);
+    let mut planner = layout::Planner::new(&dom, vfs, previous.as_ref());
+    planner.node(
+        &context,
+        layout::NodeAt::root(project),
+        dom.root_ref(),
+        None,
+        &HashSet::new(),
+    )?;
+    let mut layout = planner.layout;
+    layout.keep.push(project.file_location.clone());
+    layout
+        .keep
+        .extend(layout.nodes.iter().map(|n| n.project_file.clone()));
+    if let Some(tree) = old_tree {
+        layout.keep.extend(ignored_tree_paths(tree, &rules));
+    }
+
+    let emitter = emit::Emitter {
+        dom: &dom,
+        layout: &layout,
+        rules: properties::PropertyRules { rules: &rules },
+        removed: &removed,
+    };
+    let emitted = emitter.emit()?;
+
+    let mut changes = ChangeSet::default();
+    let mut warnings = layout.warnings.clone();
+    warnings.extend(emitted.warnings);
+    let mut files = emitted.files;
+    // Nearly sorted input builds the map with few path comparisons.
+    files.par_sort_unstable_by(|a, b| {
+        a.0.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.0.as_os_str().as_encoded_bytes())
+    });
+    changes.files = files.into_iter().collect();
+    changes.dirs.extend(emitted.dirs);
+    changes
+        .dirs
+        .extend(layout.node_dirs.iter().map(|(d, _)| d.clone()));
+    for (project_file, contents) in project_file::rewrites(vfs, &layout, &dom, emitted.nodes)? {
+        changes.files.insert(project_file, contents);
+    }
+
+    // Every folder leading to a written file stays.
+    let folder = project.folder.as_path();
+    let mut all_dirs: HashSet<PathBuf> = changes.dirs.iter().cloned().collect();
+    for path in changes.files.keys() {
+        for ancestor in path.ancestors().skip(1) {
+            if ancestor == folder
+                || !ancestor.starts_with(folder)
+                || ancestor.as_os_str().is_empty()
+            {
+                break;
+            }
+            if !all_dirs.insert(ancestor.to_path_buf()) {
+                break; // its own ancestors are in already
+            }
+        }
+    }
+
+    let ignore_paths = ignore_path_matchers(&rules);
+    let mut scan = orphans::OrphanScan {
+        vfs,
+        files: &changes.files,
+        dirs: &all_dirs,
+        keep: &layout.keep,
+        project_folder: folder,
+        ignore_paths: &ignore_paths,
+        previous: previous.as_ref(),
+        removals: BTreeSet::new(),
+        warnings: Vec::new(),
+    };
+    for (dir, context) in &layout.node_dirs {
+        scan.scan(dir, context);
+    }
+    changes.removals = scan.removals;
+    warnings.extend(scan.warnings);
+
+    // `ignorePaths`: never written, never removed.
+    let is_ignored = |path: &Path| {
+        path.strip_prefix(folder)
+            .is_ok_and(|relative| ignore_paths.iter().any(|m| m.is_match(relative)))
+    };
+    changes.files.retain(|path, _| !is_ignored(path));
+    changes.removals.retain(|path| !is_ignored(path));
+
+    let instances = layout.entries.len();
+    // Freeing a large tree takes a while and nothing waits for it.
+    drop(layout);
+    std::thread::spawn(move || drop(dom));
+    Ok(SyncbackResult {
+        changes,
+        warnings,
+        instances,
+    })
+}
+
+/// A place goes into a project whose root is a DataModel; a model into one
+/// whose root is not.
+fn check_root(project: &Project, dom: &WeakDom) -> Result<(), SyncbackError> {
+    let project_is_place = project.tree.class_name.as_deref() == Some("DataModel");
+    let input_is_place = dom.root().class == "DataModel";
+    match (project_is_place, input_is_place) {
+        (true, false) => Err(SyncbackError::RootMismatch(format!(
+            "{}: the project's root is a DataModel, so syncback needs a place (.rbxl, .rbxlx), but the input's root is a {}",
+            project.file_location.display(),
+            dom.root().class
+        ))),
+        (false, true) => Err(SyncbackError::RootMismatch(format!(
+            "{}: the project's root is not a DataModel, so syncback needs a model (.rbxm, .rbxmx) holding one instance, but the input is a place",
+            project.file_location.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The compiled `ignorePaths`; with `createIgnoreDirPaths`, `dir/**` also
+/// matches `dir` itself.
+fn ignore_path_matchers(rules: &crate::project::SyncbackRules) -> Vec<globset::GlobMatcher> {
+    let mut patterns: Vec<String> = rules.ignore_paths.clone();
+    patterns.push(".git/**".to_owned());
+    if rules.create_ignore_dir_paths {
+        let dirs: Vec<String> = patterns
+            .iter()
+            .filter_map(|p| p.strip_suffix("/**").map(str::to_owned))
+            .collect();
+        patterns.extend(dirs);
+    }
+    patterns
+        .iter()
+        .filter_map(|p| globset::Glob::new(p).ok().map(|g| g.compile_matcher()))
+        .collect()
+}
+
+/// Files of instances `ignoreTrees` matches in the tree on disk: they stay.
+fn ignored_tree_paths(tree: &InstanceTree, rules: &crate::project::SyncbackRules) -> Vec<PathBuf> {
+    if rules.ignore_trees.is_empty() {
+        return Vec::new();
+    }
+    let matchers = prepare::TreeMatchers::new(&rules.ignore_trees);
+    let dom = tree.dom();
+    dom.descendants()
+        .filter(|i| {
+            i.referent() != dom.root_ref()
+                && matchers.matches(&prepare::tree_path(dom, i.referent()))
+        })
+        .filter_map(|i| tree.metadata(i.referent()))
+        .flat_map(|m| m.relevant_paths.iter().cloned())
+        .collect()
+}
+
+/// A model file's DOM re-rooted at its one top-level instance (syncback of
+/// a `.rbxm` into a model project).
+pub fn model_root(mut dom: WeakDom) -> Result<WeakDom, String> {
+    let top: Vec<Ref> = dom.root().children().to_vec();
+    let [top] = top[..] else {
+        return Err(format!(
+            "a model file for syncback must hold exactly one top-level instance, but this one holds {}",
+            top.len()
+        ));
+    };
+    let Some(instance) = dom.get_by_ref(top) else {
+        return Err("the model's top-level instance is missing".to_owned());
+    };
+    let builder = InstanceBuilder::new(instance.class)
+        .with_referent(top)
+        .with_name(instance.name.clone())
+        .with_properties(instance.properties.clone());
+    let children = instance.children().to_vec();
+    let mut rooted = WeakDom::new(builder);
+    let root = rooted.root_ref();
+    for child in children {
+        dom.transfer(child, &mut rooted, root);
+    }
+    Ok(rooted)
+}
+
+/// Counts of what a change set did or would do, for one-line summaries.
+pub fn describe(summary: &ChangeSummary) -> String {
+    format!(
+        "{} added, {} changed, {} removed, {} unchanged",
+        summary.added.len(),
+        summary.changed.len(),
+        summary.removed.len(),
+        summary.unchanged
+    )
+}
+
+/// Paths of a summary relative to `root`, with `/` separators, sorted, for
+/// `--list`.
+pub fn list_lines(summary: &ChangeSummary, root: &Path) -> Vec<String> {
+    let show = |p: &PathBuf| {
+        p.strip_prefix(root)
+            .unwrap_or(p)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut lines: BTreeMap<String, &str> = BTreeMap::new();
+    for path in &summary.added {
+        lines.insert(show(path), "add");
+    }
+    for path in &summary.changed {
+        lines.insert(show(path), "change");
+    }
+    for path in &summary.removed {
+        lines.insert(show(path), "remove");
+    }
+    lines
+        .into_iter()
+        .map(|(path, what)| format!("{what:<6} {path}"))
+        .collect()
+}

@@ -1,0 +1,129 @@
+//! Files left over from an earlier layout.
+//!
+//! The folders project nodes own (`$path` folders) are listed; anything in
+//! them that Atlas manages (a file some sync rule reads, a meta file, a
+//! `.gitkeep`, a folder) and that this syncback does not write is removed,
+//! topmost first. Left alone: files no rule reads (`README.md`, images),
+//! dot-files other than `.gitkeep`, paths in `keep` (and the folders leading
+//! to them), and paths `ignorePaths` matches. A folder that still holds such
+//! files is kept, with a warning, since it will read back as a Folder.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use globset::GlobMatcher;
+
+use super::incremental::Previous;
+use super::layout::Context;
+use crate::formats::file_rule;
+use crate::project::Middleware;
+use crate::vfs::{EntryKind, Vfs};
+
+pub(super) struct OrphanScan<'a> {
+    pub vfs: &'a dyn Vfs,
+    /// Files and folders this syncback writes.
+    pub files: &'a BTreeMap<PathBuf, Vec<u8>>,
+    pub dirs: &'a HashSet<PathBuf>,
+    /// Paths that stay, with the folders that lead to them.
+    pub keep: &'a [PathBuf],
+    /// The project folder, which `ignore_paths` are relative to.
+    pub project_folder: &'a Path,
+    pub ignore_paths: &'a [GlobMatcher],
+    /// In incremental mode, only what the old tree read may go.
+    pub previous: Option<&'a Previous>,
+    pub removals: BTreeSet<PathBuf>,
+    pub warnings: Vec<String>,
+}
+
+impl OrphanScan<'_> {
+    pub fn scan(&mut self, dir: &Path, context: &Context) {
+        let Ok(entries) = self.vfs.read_dir(dir) else {
+            return; // a folder that does not exist yet has no orphans
+        };
+        for entry in entries {
+            let path = entry.path.as_path();
+            let name = entry.name().unwrap_or_default();
+            if (name.starts_with('.') && name != ".gitkeep")
+                || self.is_kept(path)
+                || self.is_ignored(path)
+            {
+                continue;
+            }
+            match entry.kind {
+                EntryKind::Dir => {
+                    if self.dirs.contains(path) || self.leads_to_kept(path) {
+                        self.scan(path, context);
+                    } else if self.holds_unmanaged(path, context) {
+                        self.scan(path, context);
+                        self.warnings.push(format!(
+                            "{} is no longer written but holds files Atlas does not manage; it is kept and will read back as an empty Folder",
+                            path.display()
+                        ));
+                    } else {
+                        self.remove(path);
+                    }
+                }
+                EntryKind::File => {
+                    if !self.files.contains_key(path) && is_managed(path, name, context) {
+                        self.remove(path);
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, path: &Path) {
+        if self.previous.is_none_or(|previous| previous.knows(path)) {
+            self.removals.insert(path.to_path_buf());
+        }
+    }
+
+    fn is_kept(&self, path: &Path) -> bool {
+        self.keep.iter().any(|k| k == path)
+    }
+
+    fn leads_to_kept(&self, path: &Path) -> bool {
+        self.keep.iter().any(|k| k.starts_with(path))
+    }
+
+    fn is_ignored(&self, path: &Path) -> bool {
+        let Ok(relative) = path.strip_prefix(self.project_folder) else {
+            return false;
+        };
+        self.ignore_paths.iter().any(|m| m.is_match(relative))
+    }
+
+    /// True if the folder (at any depth) holds a file Atlas does not manage.
+    fn holds_unmanaged(&self, dir: &Path, context: &Context) -> bool {
+        let Ok(entries) = self.vfs.read_dir(dir) else {
+            return false;
+        };
+        entries.iter().any(|entry| {
+            let name = entry.name().unwrap_or_default();
+            match entry.kind {
+                EntryKind::Dir => self.holds_unmanaged(&entry.path, context),
+                EntryKind::File => {
+                    (name.starts_with('.') && name != ".gitkeep")
+                        || !is_managed(&entry.path, name, context)
+                }
+            }
+        })
+    }
+}
+
+/// True if Atlas reads `path` as (part of) an instance: a file some sync rule
+/// matches (meta files included) or a `.gitkeep`.
+pub(super) fn is_managed(path: &Path, name: &str, context: &Context) -> bool {
+    if name == ".gitkeep" || name.ends_with(".meta.json5") || name.ends_with(".meta.json") {
+        return true;
+    }
+    // Files the project tells Atlas to ignore are the user's, not Atlas's.
+    if context
+        .ignore_globs
+        .iter()
+        .any(|glob| glob.is_ignored(path))
+    {
+        return false;
+    }
+    matches!(file_rule(&context.sync_rules, path, name), Some((middleware, _)) if middleware != Middleware::Ignore)
+}
