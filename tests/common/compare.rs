@@ -37,6 +37,8 @@ pub struct CompareOptions {
     /// Color3 stored as Color3uint8, aliases and migrated properties stored
     /// under their canonical name, zero values filled in for unknown ones).
     pub lenient_encodings: bool,
+    /// Leave out every `UniqueId` value (syncback writes none).
+    pub ignore_unique_ids: bool,
     /// Accept a CFrame whose rotation rbx_binary's writer snapped to the
     /// nearest axis-aligned rotation (it does so within f32::EPSILON).
     pub allow_rotation_snap: bool,
@@ -51,6 +53,7 @@ impl CompareOptions {
             ignored_properties: Vec::new(),
             lenient_encodings: false,
             allow_rotation_snap: false,
+            ignore_unique_ids: false,
         }
     }
 
@@ -339,6 +342,10 @@ impl State<'_> {
             .collect();
         for name in names {
             if self.options.ignored_properties.contains(&name.as_str()) {
+                continue;
+            }
+            let is_unique_id = |v: Option<&Variant>| matches!(v, Some(Variant::UniqueId(_)));
+            if self.options.ignore_unique_ids && (is_unique_id(l.properties.get(&name)) || is_unique_id(r.properties.get(&name))) {
                 continue;
             }
             self.result.properties_compared += 1;
