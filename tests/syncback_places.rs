@@ -73,7 +73,7 @@ fn compare_services(
 }
 
 fn round_trip(file: &str) {
-    let temp = tempfile::tempdir().unwrap();
+    let temp = common::temp_dir();
     place_project(temp.path(), "syncCurrentCamera: true");
     let original = place(file);
     let (summary, warnings) = syncback_into(temp.path(), place(file), SyncbackOptions::default());

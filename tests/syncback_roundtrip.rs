@@ -25,7 +25,11 @@ fn built(dir: &Path) -> (WeakDom, bool) {
     let loaded = load_tree(&StdVfs, &file).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     let dom = loaded.tree.dom();
     let place = dom.root().class == "DataModel";
-    let roots = if place { dom.root().children().to_vec() } else { vec![dom.root_ref()] };
+    let roots = if place {
+        dom.root().children().to_vec()
+    } else {
+        vec![dom.root_ref()]
+    };
     let mut file_dom = through_file(dom, &roots);
     if !place {
         file_dom = model_root(file_dom).unwrap();
@@ -62,14 +66,24 @@ fn assert_same(name: &str, first: &WeakDom, second: &WeakDom) {
             let i = second.get_by_ref(**r).unwrap();
             i.children().is_empty()
                 && atlas::syncback::VISIBLE_SERVICES.contains(&i.name.as_str())
-                && !first.root().children().iter().any(|f| first.get_by_ref(*f).unwrap().name == i.name)
+                && !first
+                    .root()
+                    .children()
+                    .iter()
+                    .any(|f| first.get_by_ref(*f).unwrap().name == i.name)
         })
         .copied()
         .collect();
     for r in extra {
         second.destroy(r);
     }
-    let comparison = compare(first, first.root_ref(), &second, second.root_ref(), &options);
+    let comparison = compare(
+        first,
+        first.root_ref(),
+        &second,
+        second.root_ref(),
+        &options,
+    );
     assert!(comparison.is_equal(), "{name}: {}", comparison.report(30));
 }
 
@@ -81,7 +95,8 @@ impl CloneRoot for WeakDom {
     fn clone_into_external_root(&self) -> WeakDom {
         let mut bytes = Vec::new();
         let roots = self.root().children().to_vec();
-        atlas::dom_file::write(&mut bytes, self, &roots, atlas::dom_file::Encoding::Binary).unwrap();
+        atlas::dom_file::write(&mut bytes, self, &roots, atlas::dom_file::Encoding::Binary)
+            .unwrap();
         let mut dom = atlas::dom_file::read(&bytes, atlas::dom_file::Encoding::Binary).unwrap();
         // Keep the root's own name and class for the comparison.
         let root = dom.root_ref();
@@ -97,17 +112,28 @@ impl CloneRoot for WeakDom {
 fn check(fixture: PathBuf, skeleton: bool) {
     let name = fixture.display().to_string();
     let (first, _) = built(&fixture);
-    let temp = tempfile::tempdir().unwrap();
+    let temp = common::temp_dir();
     // Same folder name: a project without `name` is named after it.
     let dir = temp.path().join(fixture.file_name().unwrap());
     copy_dir(&fixture, &dir, skeleton);
-    syncback_into(&dir, first.clone_into_external_root(), SyncbackOptions::default());
+    syncback_into(
+        &dir,
+        first.clone_into_external_root(),
+        SyncbackOptions::default(),
+    );
     let (second, _) = built(&dir);
     assert_same(&name, &first, &second);
 
     // Syncing the same thing again changes nothing.
-    let (again, _) = syncback_into(&dir, first.clone_into_external_root(), SyncbackOptions::default());
-    assert!(again.is_empty(), "{name}: second syncback changed {again:?}");
+    let (again, _) = syncback_into(
+        &dir,
+        first.clone_into_external_root(),
+        SyncbackOptions::default(),
+    );
+    assert!(
+        again.is_empty(),
+        "{name}: second syncback changed {again:?}"
+    );
 }
 
 macro_rules! roundtrip_tests {

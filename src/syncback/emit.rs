@@ -90,11 +90,7 @@ impl Emitter<'_> {
                 run_context_in_meta,
             } => {
                 out.file(path.clone(), source(instance));
-                let skip: &[&str] = if *run_context_in_meta {
-                    &["Source"]
-                } else {
-                    &["Source", "RunContext"]
-                };
+                let skip = script_skip(instance, *run_context_in_meta);
                 self.meta(&mut out, meta.clone(), referent, None, name, skip);
             }
             Home::Text { path, meta } => {
@@ -188,11 +184,7 @@ impl Emitter<'_> {
                 run_context_in_meta,
             }) => {
                 out.file(dir.join(format!("init{suffix}.luau")), source(instance));
-                if run_context_in_meta {
-                    &["Source"]
-                } else {
-                    &["Source", "RunContext"]
-                }
+                script_skip(instance, run_context_in_meta)
             }
             Some(Init::Csv) => {
                 out.file(
@@ -342,6 +334,17 @@ impl Emitter<'_> {
         }
         segments.reverse();
         Some(segments)
+    }
+}
+
+/// What a script's meta file leaves out: the source, and the RunContext of
+/// a Script when the file's suffix gives it. (A LocalScript or ModuleScript
+/// may carry a RunContext too; it is only a property there.)
+fn script_skip(instance: &Instance, run_context_in_meta: bool) -> &'static [&'static str] {
+    if instance.class == "Script" && !run_context_in_meta {
+        &["Source", "RunContext"]
+    } else {
+        &["Source"]
     }
 }
 

@@ -169,7 +169,9 @@ mod tests {
         assert!(!d("Part", "Anchored", Variant::Bool(true)));
         assert!(d("Part", "Transparency", Variant::Float32(0.0)));
         assert!(!d("Part", "Transparency", Variant::Float32(-0.0)));
-        let size = reflection::default_of(Ustr::from("Part"), Ustr::from("Size")).unwrap().clone();
+        let size = reflection::default_of(Ustr::from("Part"), Ustr::from("Size"))
+            .unwrap()
+            .clone();
         assert!(d("Part", "Size", size));
         assert!(!d("Part", "Size", Vector3::new(4.0, 1.0, 2.0000002).into()));
         assert!(!d("Part", "NotAProperty", Variant::Bool(false)));

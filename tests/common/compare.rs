@@ -345,7 +345,9 @@ impl State<'_> {
                 continue;
             }
             let is_unique_id = |v: Option<&Variant>| matches!(v, Some(Variant::UniqueId(_)));
-            if self.options.ignore_unique_ids && (is_unique_id(l.properties.get(&name)) || is_unique_id(r.properties.get(&name))) {
+            if self.options.ignore_unique_ids
+                && (is_unique_id(l.properties.get(&name)) || is_unique_id(r.properties.get(&name)))
+            {
                 continue;
             }
             self.result.properties_compared += 1;
@@ -713,6 +715,33 @@ fn full_signature(
         })
         .map(|(k, v)| (k.as_str(), normalized(v, options)))
         .collect();
+    // A reference tells look-alikes apart by what it points at: the
+    // target's path and own values.
+    for (k, v) in &inst.properties {
+        if let Variant::Ref(target) = v {
+            if let Some(t) = dom.get_by_ref(*target) {
+                let own: Vec<String> = {
+                    let mut own: Vec<String> = t
+                        .properties
+                        .iter()
+                        .filter(|(k, v)| {
+                            !matches!(v, Variant::Ref(_))
+                                && !atlas::syncback::is_default(t.class, **k, v)
+                        })
+                        .map(|(k, v)| format!("{k}={}", normalized(v, options)))
+                        .collect();
+                    own.sort();
+                    own
+                };
+                let described = format!(
+                    "{}|{}|{own:?}",
+                    atlas::snapshot::refs::instance_path(dom, *target),
+                    t.class
+                );
+                props.push((k.as_str(), described));
+            }
+        }
+    }
     props.sort();
     props.hash(&mut hasher);
     let mut child_sigs: Vec<u64> = inst

@@ -25,3 +25,16 @@ pub fn read_dom_file(path: &std::path::Path) -> rbx_dom_weak::WeakDom {
     atlas::dom_file::read(&bytes, kind.encoding)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A temporary folder, in memory (`/dev/shm`) where the system has one:
+/// tests that write thousands of files then do not depend on the state of
+/// the disk's file system.
+pub fn temp_dir() -> tempfile::TempDir {
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        if let Ok(dir) = tempfile::tempdir_in(shm) {
+            return dir;
+        }
+    }
+    tempfile::tempdir().expect("a temporary folder")
+}

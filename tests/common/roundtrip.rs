@@ -62,3 +62,34 @@ pub fn through_file(dom: &WeakDom, roots: &[rbx_dom_weak::types::Ref]) -> WeakDo
     dom_file::write(&mut bytes, dom, roots, Encoding::Binary).unwrap();
     dom_file::read(&bytes, Encoding::Binary).unwrap()
 }
+
+/// Trims two places to what syncback keeps, so they can be compared whole
+/// (references may cross services): `original` keeps the 14 visible
+/// services; `rebuilt` keeps the services `original` has (syncback creates
+/// the missing ones empty).
+pub fn trim_to_synced(original: &mut WeakDom, rebuilt: &mut WeakDom) {
+    let keep = |dom: &WeakDom, pred: &dyn Fn(&str) -> bool| -> Vec<rbx_dom_weak::types::Ref> {
+        dom.root()
+            .children()
+            .iter()
+            .copied()
+            .filter(|r| !pred(&dom.get_by_ref(*r).unwrap().name))
+            .collect()
+    };
+    for r in keep(original, &|name| {
+        atlas::syncback::VISIBLE_SERVICES.contains(&name)
+    }) {
+        original.destroy(r);
+    }
+    let names: Vec<String> = original
+        .root()
+        .children()
+        .iter()
+        .map(|r| original.get_by_ref(*r).unwrap().name.clone())
+        .collect();
+    for r in keep(rebuilt, &|name| names.iter().any(|n| n == name)) {
+        let empty = rebuilt.get_by_ref(r).unwrap().children().is_empty();
+        assert!(empty, "syncback created a service with children");
+        rebuilt.destroy(r);
+    }
+}
