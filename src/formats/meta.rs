@@ -106,6 +106,15 @@ pub fn apply_meta(
         check_class(path, "className", class_name)?;
         snapshot.class_name = class_name.as_str().into();
     }
+    // A plain folder named like a service (`src/Lighting/`) becomes that
+    // service once its parent is known; its properties are that class's.
+    let inferable = (kind == MetaKind::FolderInit && meta.class_name.is_none())
+        .then(|| super::class_named_after(meta.name.as_deref().unwrap_or(&snapshot.name)))
+        .flatten();
+    let class_name = snapshot.class_name;
+    if let Some(inferable) = inferable {
+        snapshot.class_name = inferable.into();
+    }
     apply_properties(
         snapshot,
         &meta.properties,
@@ -114,6 +123,7 @@ pub fn apply_meta(
         "properties",
         "attributes",
     )?;
+    snapshot.class_name = class_name;
     if let Some(name) = &meta.name {
         if snapshot.metadata.specified_name {
             return Err(SnapshotError::invalid(

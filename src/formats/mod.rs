@@ -357,6 +357,17 @@ pub(crate) fn infer_class(name: &str, parent_class: &str) -> Option<&'static str
     }
 }
 
+/// The class a folder named `name` may take from its position (see
+/// [`infer_class`]), whatever its parent turns out to be.
+pub(crate) fn class_named_after(name: &str) -> Option<&'static str> {
+    let class = reflection::class(name)?;
+    let special = matches!(
+        name,
+        "StarterPlayerScripts" | "StarterCharacterScripts" | "Terrain"
+    );
+    (special || reflection::is_service(name)).then_some(class.name)
+}
+
 /// Plain folders named like a service under a DataModel (and the like, see
 /// [`infer_class`]) become that class, so `src/ReplicatedStorage/` needs no
 /// meta file.

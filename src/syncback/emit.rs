@@ -52,8 +52,14 @@ impl Emitted {
         self.files.push((path, contents.into()));
     }
 
+    /// `.json` files (Rojo's) get plain JSON; everything else JSON5.
     fn json(&mut self, path: PathBuf, value: &JsonValue) {
-        self.file(path, json::to_string(value));
+        let style = if path.extension().is_some_and(|e| e == "json") {
+            json::Style::Json
+        } else {
+            json::Style::Json5
+        };
+        self.file(path, json::to_string_styled(value, style));
     }
 }
 
@@ -128,17 +134,23 @@ impl Emitter<'_> {
                 init,
                 class_in_meta,
                 has_children,
+                meta_name,
             } => {
                 out.dirs.push(dir.clone());
                 let class = class_in_meta.then_some(instance.class.as_str());
-                let wrote_init = self.init(&mut out, dir, *init, referent, class, name);
+                let wrote_init = self.init(&mut out, dir, meta_name, *init, referent, class, name);
                 if !*has_children && !wrote_init {
                     out.file(dir.join(".gitkeep"), Vec::new());
                 }
             }
-            Home::Node { node, dir, init } => {
+            Home::Node {
+                node,
+                dir,
+                init,
+                meta_name,
+            } => {
                 if let (Some(dir), Some(_)) = (dir, init) {
-                    self.init(&mut out, dir, *init, referent, None, None);
+                    self.init(&mut out, dir, meta_name, *init, referent, None, None);
                 } else {
                     let info = &self.layout.nodes[*node];
                     let given = info
@@ -168,10 +180,12 @@ impl Emitter<'_> {
 
     /// Writes a folder's init file (if any) and `init.meta.json5`. Returns
     /// true if either was written.
+    #[allow(clippy::too_many_arguments)]
     fn init(
         &self,
         out: &mut Emitted,
         dir: &std::path::Path,
+        meta_name: &str,
         init: Option<Init>,
         referent: Ref,
         class: Option<&str>,
@@ -195,14 +209,7 @@ impl Emitter<'_> {
             }
             None => &[],
         };
-        let wrote_meta = self.meta(
-            out,
-            dir.join("init.meta.json5"),
-            referent,
-            class,
-            name,
-            skip,
-        );
+        let wrote_meta = self.meta(out, dir.join(meta_name), referent, class, name, skip);
         init.is_some() || wrote_meta
     }
 

@@ -78,7 +78,7 @@ impl Previous {
         dir: &Path,
         dom: &WeakDom,
         plans: &[(Ref, Plan)],
-    ) -> Vec<(Ref, String)> {
+    ) -> Vec<(Ref, String, Option<String>)> {
         let Some(old) = self.by_dir.get(dir) else {
             return Vec::new();
         };
@@ -96,15 +96,24 @@ impl Previous {
                 continue;
             };
             used[index] = true;
-            let stem = match (plan.extension(), entry.is_dir) {
-                (None, true) => Some(entry.fs_name.clone()),
-                (Some(extension), false) => {
-                    entry.fs_name.strip_suffix(extension).map(str::to_owned)
-                }
+            // With the stem, the extension to keep when it differs from the
+            // plan's: a `.lua` script stays `.lua`.
+            let found = match (plan.extension(), entry.is_dir) {
+                (None, true) => Some((entry.fs_name.clone(), None)),
+                (Some(extension), false) => match entry.fs_name.strip_suffix(extension) {
+                    Some(stem) => Some((stem.to_owned(), None)),
+                    None => extension.strip_suffix(".luau").and_then(|base| {
+                        let lua = format!("{base}.lua");
+                        entry
+                            .fs_name
+                            .strip_suffix(&lua)
+                            .map(|stem| (stem.to_owned(), Some(lua.clone())))
+                    }),
+                },
                 _ => None,
             };
-            if let Some(stem) = stem.filter(|s| !s.is_empty()) {
-                kept.push((*referent, stem));
+            if let Some((stem, extension)) = found.filter(|(s, _)| !s.is_empty()) {
+                kept.push((*referent, stem, extension));
             }
         }
         kept

@@ -94,6 +94,8 @@ pub(super) enum Home {
         init: Option<Init>,
         class_in_meta: bool,
         has_children: bool,
+        /// `init.meta.json5`, or `init.meta.json` in Rojo projects.
+        meta_name: &'static str,
     },
     /// Written inside an ancestor's model file.
     Embedded,
@@ -103,6 +105,7 @@ pub(super) enum Home {
         node: usize,
         dir: Option<PathBuf>,
         init: Option<Init>,
+        meta_name: &'static str,
     },
     /// A `$path` file Atlas cannot write (a JSON, TOML or YAML data module)
     /// that already reads back as this instance.
@@ -140,6 +143,27 @@ pub(super) struct Context {
     pub sync_rules: Arc<[SyncRule]>,
     /// `globIgnorePaths` in force (they add up through nested projects).
     pub ignore_globs: Arc<[IgnoreGlob]>,
+    /// A Rojo project (`.project.json`): meta and model files are written
+    /// as `.meta.json`/`.model.json` in plain JSON, which Rojo reads too.
+    pub rojo_files: bool,
+}
+
+impl Context {
+    pub fn model_extension(&self) -> &'static str {
+        if self.rojo_files {
+            ".model.json"
+        } else {
+            ".model.json5"
+        }
+    }
+
+    pub fn meta_extension(&self) -> &'static str {
+        if self.rojo_files {
+            ".meta.json"
+        } else {
+            ".meta.json5"
+        }
+    }
 }
 
 impl Context {
@@ -158,6 +182,7 @@ impl Context {
             emit_legacy_scripts,
             sync_rules: project.sync_rules.clone().into(),
             ignore_globs: ignore_globs.into(),
+            rojo_files: project.flavor == crate::project::ProjectFlavor::Rojo,
         }
     }
 }
@@ -265,15 +290,27 @@ impl<'a> Planner<'a> {
         let mut implied_class = parent_class
             .and_then(|p| infer_class(&instance.name, p))
             .map(str::to_owned);
+        let meta_name = init_meta_name(context);
         let mut home = Home::Node {
             node: node_index,
             dir: None,
             init: None,
+            meta_name,
         };
         let mut nested: Option<(Project, Context)> = None;
 
         match &node.path {
             None => {
+                // Instances with nothing in them (services Atlas created)
+                // are no loss.
+                let undeclared: Vec<Ref> = undeclared
+                    .iter()
+                    .copied()
+                    .filter(|r| {
+                        let i = self.instance(*r);
+                        !i.children().is_empty() || !i.properties.is_empty()
+                    })
+                    .collect();
                 if !undeclared.is_empty() {
                     let names = self.names_of(&undeclared);
                     if node.ignore_unknown_instances == Some(false) {
@@ -307,6 +344,7 @@ impl<'a> Planner<'a> {
                                     node: node_index,
                                     dir: Some(target.clone()),
                                     init,
+                                    meta_name,
                                 };
                                 self.layout
                                     .node_dirs
@@ -455,7 +493,7 @@ impl<'a> Planner<'a> {
         let stem = file_rule(&context.sync_rules, target, file_name)
             .map(|(_, stem)| stem)
             .unwrap_or(file_name);
-        let meta = target.with_file_name(format!("{stem}.meta.json5"));
+        let meta = target.with_file_name(format!("{stem}{}", context.meta_extension()));
         let display = target.display();
 
         if !undeclared.is_empty()
@@ -608,15 +646,23 @@ impl<'a> Planner<'a> {
 
         let mut taken = TakenNames::new();
         let mut stems: HashMap<Ref, String> = HashMap::new();
+        let mut plans = plans;
         if let Some(previous) = self.previous {
-            for (referent, stem) in previous.reuse(dir, self.dom, &plans) {
-                if taken.reserve(
-                    &stem,
-                    plans
-                        .iter()
-                        .find(|(r, _)| *r == referent)
-                        .map_or(Shape::Dir, |(_, p)| p.shape()),
-                ) {
+            for (referent, stem, extension) in previous.reuse(dir, self.dom, &plans) {
+                let Some((_, plan)) = plans.iter_mut().find(|(r, _)| *r == referent) else {
+                    continue;
+                };
+                // Keeps a `.lua` file a `.lua` file.
+                if let (
+                    Some(extension),
+                    Plan::Script {
+                        extension: ours, ..
+                    },
+                ) = (extension, &mut *plan)
+                {
+                    *ours = extension;
+                }
+                if taken.reserve(&stem, plan.shape()) {
                     stems.insert(referent, stem);
                 }
             }
@@ -630,7 +676,7 @@ impl<'a> Planner<'a> {
                 None => taken.claim(&slugify(&instance.name), plan.shape()),
             };
             let write_name = strip_dedup_suffix(&stem) != instance.name;
-            let (segment, home) = plan.place(dir, &stem);
+            let (segment, home) = plan.place(dir, &stem, context);
             let child_dir = match &home {
                 Home::Folder { dir, .. } => Some(dir.clone()),
                 _ => None,
@@ -680,14 +726,23 @@ impl<'a> Planner<'a> {
         if class == "StringValue" && !has_children {
             return Ok(Plan::Text);
         }
-        if FOLDER_CLASSES.contains(&class) || has_children {
+        // A service (or StarterPlayerScripts, Terrain...) named after its
+        // class needs no meta file: reading infers the class from the name.
+        let parent_class = self
+            .dom
+            .get_by_ref(instance.parent())
+            .map(|p| p.class.as_str());
+        let inferred = parent_class.and_then(|p| infer_class(&instance.name, p)) == Some(class);
+        if FOLDER_CLASSES.contains(&class) || has_children || reflection::is_service(class) {
             return Ok(Plan::Folder {
                 init: None,
-                class_in_meta: class != "Folder",
+                class_in_meta: class != "Folder" && !inferred,
                 has_children,
             });
         }
-        Ok(Plan::Model)
+        Ok(Plan::Model {
+            extension: context.model_extension(),
+        })
     }
 }
 
@@ -704,7 +759,9 @@ pub(super) enum Plan {
     },
     Text,
     Csv,
-    Model,
+    Model {
+        extension: &'static str,
+    },
     Folder {
         init: Option<Init>,
         class_in_meta: bool,
@@ -727,8 +784,8 @@ impl Plan {
                 extension: ".csv",
                 with_meta: true,
             },
-            Plan::Model => Shape::File {
-                extension: ".model.json5",
+            Plan::Model { extension } => Shape::File {
+                extension,
                 with_meta: false,
             },
             Plan::Folder { .. } => Shape::Dir,
@@ -743,8 +800,8 @@ impl Plan {
         }
     }
 
-    fn place(self, dir: &Path, stem: &str) -> (String, Home) {
-        let meta = dir.join(format!("{stem}.meta.json5"));
+    fn place(self, dir: &Path, stem: &str, context: &Context) -> (String, Home) {
+        let meta = dir.join(format!("{stem}{}", context.meta_extension()));
         match self {
             Plan::Script {
                 extension,
@@ -780,8 +837,8 @@ impl Plan {
                     },
                 )
             }
-            Plan::Model => {
-                let name = format!("{stem}.model.json5");
+            Plan::Model { extension } => {
+                let name = format!("{stem}{extension}");
                 (
                     name.clone(),
                     Home::Model {
@@ -801,9 +858,18 @@ impl Plan {
                     init,
                     class_in_meta,
                     has_children,
+                    meta_name: init_meta_name(context),
                 },
             ),
         }
+    }
+}
+
+fn init_meta_name(context: &Context) -> &'static str {
+    if context.rojo_files {
+        "init.meta.json"
+    } else {
+        "init.meta.json5"
     }
 }
 

@@ -206,7 +206,12 @@ impl TreeMatchers {
     pub fn new(patterns: &[String]) -> Self {
         let mut globs = Vec::new();
         let mut prefixes = Vec::new();
-        for pattern in patterns {
+        // `X/**` also means X itself, as for `ignorePaths`.
+        let with_dirs = patterns
+            .iter()
+            .filter_map(|p| p.strip_suffix("/**").map(str::to_owned));
+        let all: Vec<String> = patterns.iter().cloned().chain(with_dirs).collect();
+        for pattern in &all {
             match globset::Glob::new(pattern) {
                 Ok(glob) => globs.push(glob.compile_matcher()),
                 Err(_) => prefixes.push(pattern.clone()),

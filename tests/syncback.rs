@@ -1,0 +1,168 @@
+//! Syncback fixtures: one folder per case under `rojo-test/syncback-tests/`:
+//! `input/` is a project that builds into the place (or model) to sync back,
+//! `project/` is the project folder before syncback, and `options.json5`
+//! may ask for `incremental`. The snapshot (`rojo-test/syncback-test-
+//! snapshots/`) holds what the project folder holds afterwards, every file
+//! with its bytes, plus the change summary and the warnings.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use atlas::build::load_tree;
+use atlas::project::Project;
+use atlas::syncback::{describe, model_root, SyncbackOptions};
+use atlas::vfs::StdVfs;
+use common::roundtrip::{syncback_into, through_file};
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn listing(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if path.is_dir() {
+            if fs::read_dir(&path).unwrap().next().is_none() {
+                out.push((format!("{relative}/"), "(empty folder)".to_owned()));
+            }
+            listing(root, &path, out);
+        } else {
+            let bytes = fs::read(&path).unwrap();
+            let text = match String::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(e) => format!("({} bytes of binary)", e.as_bytes().len()),
+            };
+            out.push((relative, text));
+        }
+    }
+}
+
+fn run(name: &str) {
+    let case = Path::new("rojo-test").join("syncback-tests").join(name);
+    let options_text = fs::read_to_string(case.join("options.json5")).unwrap_or_default();
+    let options = SyncbackOptions {
+        incremental: options_text.contains("\"incremental\": true"),
+    };
+
+    let input_file = Project::locate(&case.join("input")).unwrap();
+    let loaded = load_tree(&StdVfs, &input_file).unwrap_or_else(|e| panic!("{name}: input: {e}"));
+    let dom = loaded.tree.dom();
+    let place = dom.root().class == "DataModel";
+    let roots = if place {
+        dom.root().children().to_vec()
+    } else {
+        vec![dom.root_ref()]
+    };
+    let mut input = through_file(dom, &roots);
+    if !place {
+        input = model_root(input).unwrap();
+    }
+
+    let temp = common::temp_dir();
+    let project_dir = temp.path().join(name);
+    copy_dir(&case.join("project"), &project_dir);
+    let (summary, warnings) = syncback_into(&project_dir, input, options);
+
+    let mut text = format!("summary: {}\n", describe(&summary));
+    if !warnings.is_empty() {
+        text.push_str("warnings:\n");
+        for warning in &warnings {
+            let warning = warning.replace(&project_dir.display().to_string(), "<project>");
+            text.push_str(&format!("  {warning}\n"));
+        }
+    }
+    let mut files = Vec::new();
+    listing(&project_dir, &project_dir, &mut files);
+    for (path, contents) in files {
+        if contents.is_empty() {
+            text.push_str(&format!("--- {path} (empty)\n"));
+            continue;
+        }
+        text.push_str(&format!("--- {path}\n{contents}"));
+        if !contents.ends_with('\n') {
+            text.push_str("\n(no newline at end)\n");
+        }
+    }
+
+    insta::with_settings!({
+        snapshot_path => "../rojo-test/syncback-test-snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+macro_rules! syncback_tests {
+    ($($name:ident),* $(,)?) => {
+        const CASES: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            fn $name() {
+                run(stringify!($name));
+            }
+        )*
+    };
+}
+
+#[test]
+fn every_case_has_a_test() {
+    let mut on_disk: Vec<String> = fs::read_dir(Path::new("rojo-test").join("syncback-tests"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+syncback_tests! {
+    clean_into_empty_project,
+    clean_removes_orphans,
+    clean_replaces_legacy_formats,
+    current_camera_dropped,
+    current_camera_synced,
+    duplicates_and_case_variants,
+    hidden_and_missing_services,
+    hostile_names,
+    ignore_classes_and_properties,
+    ignore_paths,
+    ignore_trees,
+    incremental_keeps_names,
+    localization_tables,
+    model_project,
+    nested_project_node,
+    path_nodes_to_files,
+    project_node_rewrite,
+    project_node_unchanged_keeps_comments,
+    references,
+    rojo_project_json,
+    scripts_of_every_kind,
+    string_value_with_children,
+    sync_unscriptable_off,
+    unmanaged_files_kept,
+    values_and_attributes,
+}
