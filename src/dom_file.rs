@@ -70,6 +70,34 @@ fn encoding_name(encoding: Encoding) -> &'static str {
 
 /// Decodes a place or model file. Unknown properties in XML files are kept.
 pub fn read(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
+    // The decoders assert on some malformed input instead of returning an
+    // error; a corrupt file must be an error, not a crash.
+    let decoded = quietly(|| decode(bytes, encoding));
+    match decoded {
+        Ok(result) => result,
+        Err(message) => Err(DomFileError::Decode {
+            encoding: encoding_name(encoding),
+            message: format!("the file is corrupt ({message})"),
+        }),
+    }
+}
+
+/// Runs `f`, turning a panic into an error message without printing it.
+fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the decoder stopped".to_owned())
+    })
+}
+
+fn decode(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
     let result = match encoding {
         Encoding::Binary => rbx_binary::from_reader(bytes).map_err(|e| e.to_string()),
         Encoding::Xml => {

@@ -345,7 +345,7 @@ fn place(seed: u64) -> WeakDom {
             dom.get_by_ref_mut(*r)
                 .unwrap()
                 .properties
-                .insert(Ustr::from(*prop), Variant::Ref(target));
+                .insert(Ustr::from(prop), Variant::Ref(target));
         }
     }
     dom
