@@ -152,6 +152,7 @@ syncback_tests! {
     ignore_paths,
     ignore_trees,
     incremental_keeps_names,
+    incremental_removes_what_is_gone,
     localization_tables,
     model_project,
     nested_project_node,

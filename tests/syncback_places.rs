@@ -141,3 +141,33 @@ fn all_classes_xml() {
 fn difficulty_chart_obby() {
     round_trip("difficulty-chart-obby.rbxlx");
 }
+
+/// A model file: syncback into a model project whose root is a model file.
+#[test]
+fn caves_terrain_model() {
+    let temp = common::temp_dir();
+    std::fs::write(
+        temp.path().join("default.project.json5"),
+        "{ name: 'Terrain', tree: { $path: 'Terrain.model.json5' } }",
+    )
+    .unwrap();
+    let original = place("caves-terrain.rbxm");
+    let input = atlas::syncback::model_root(place("caves-terrain.rbxm")).unwrap();
+    let (summary, warnings) = syncback_into(temp.path(), input, SyncbackOptions::default());
+    assert_eq!(summary.added.len(), 1, "{summary:?} {warnings:?}");
+    let tree = load(temp.path());
+    let options = CompareOptions {
+        ignored_properties: IDENTITY_PROPERTIES.to_vec(),
+        compare_root_names: false,
+        ..CompareOptions::exact()
+    };
+    let comparison = compare(
+        &original,
+        original.root().children()[0],
+        tree.dom(),
+        tree.root_ref(),
+        &options,
+    );
+    assert!(comparison.is_equal(), "{}", comparison.report(20));
+    assert!(comparison.properties_compared > 0);
+}

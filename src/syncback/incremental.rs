@@ -102,12 +102,11 @@ impl Previous {
                 (None, true) => Some((entry.fs_name.clone(), None)),
                 (Some(extension), false) => match entry.fs_name.strip_suffix(extension) {
                     Some(stem) => Some((stem.to_owned(), None)),
-                    None => extension.strip_suffix(".luau").and_then(|base| {
-                        let lua = format!("{base}.lua");
+                    None => alternative_extension(extension).and_then(|other| {
                         entry
                             .fs_name
-                            .strip_suffix(&lua)
-                            .map(|stem| (stem.to_owned(), Some(lua.clone())))
+                            .strip_suffix(&other)
+                            .map(|stem| (stem.to_owned(), Some(other.clone())))
                     }),
                 },
                 _ => None,
@@ -147,4 +146,15 @@ impl Previous {
             }
         }
     }
+}
+
+/// The older spelling of an extension Atlas also reads and keeps in
+/// incremental mode: `.lua` for `.luau`, `.model.json` for `.model.json5`.
+fn alternative_extension(extension: &str) -> Option<String> {
+    if let Some(base) = extension.strip_suffix(".luau") {
+        return Some(format!("{base}.lua"));
+    }
+    extension
+        .strip_suffix(".json5")
+        .map(|base| format!("{base}.json"))
 }

@@ -652,15 +652,21 @@ impl<'a> Planner<'a> {
                 let Some((_, plan)) = plans.iter_mut().find(|(r, _)| *r == referent) else {
                     continue;
                 };
-                // Keeps a `.lua` file a `.lua` file.
-                if let (
-                    Some(extension),
-                    Plan::Script {
-                        extension: ours, ..
-                    },
-                ) = (extension, &mut *plan)
-                {
-                    *ours = extension;
+                // Keeps a `.lua` file a `.lua` file, a `.model.json` one a
+                // `.model.json`.
+                match (extension, &mut *plan) {
+                    (
+                        Some(extension),
+                        Plan::Script {
+                            extension: ours, ..
+                        },
+                    ) => *ours = extension,
+                    (Some(extension), Plan::Model { extension: ours })
+                        if extension == ".model.json" =>
+                    {
+                        *ours = ".model.json"
+                    }
+                    _ => {}
                 }
                 if taken.reserve(&stem, plan.shape()) {
                     stems.insert(referent, stem);

@@ -1,0 +1,1 @@
+return 'same module, folder renamed'
