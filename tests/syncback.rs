@@ -10,24 +10,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use atlas::build::load_tree;
-use atlas::project::Project;
-use atlas::syncback::{describe, model_root, SyncbackOptions};
-use atlas::vfs::StdVfs;
-use common::roundtrip::{syncback_into, through_file};
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use atlas::syncback::{describe, SyncbackOptions};
+use common::roundtrip::{built_as_file, copy_dir, syncback_into};
 
 fn listing(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
@@ -66,23 +50,11 @@ fn run(name: &str) {
         incremental: options_text.contains("\"incremental\": true"),
     };
 
-    let input_file = Project::locate(&case.join("input")).unwrap();
-    let loaded = load_tree(&StdVfs, &input_file).unwrap_or_else(|e| panic!("{name}: input: {e}"));
-    let dom = loaded.tree.dom();
-    let place = dom.root().class == "DataModel";
-    let roots = if place {
-        dom.root().children().to_vec()
-    } else {
-        vec![dom.root_ref()]
-    };
-    let mut input = through_file(dom, &roots);
-    if !place {
-        input = model_root(input).unwrap();
-    }
+    let input = built_as_file(&case.join("input"));
 
     let temp = common::temp_dir();
     let project_dir = temp.path().join(name);
-    copy_dir(&case.join("project"), &project_dir);
+    copy_dir(&case.join("project"), &project_dir, false);
     let (summary, warnings) = syncback_into(&project_dir, input, options);
 
     let mut text = format!("summary: {}\n", describe(&summary));

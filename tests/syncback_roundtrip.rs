@@ -8,47 +8,12 @@
 
 mod common;
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use atlas::build::load_tree;
-use atlas::project::Project;
-use atlas::syncback::{model_root, SyncbackOptions};
-use atlas::vfs::StdVfs;
+use atlas::syncback::SyncbackOptions;
 use common::compare::{compare, CompareOptions};
-use common::roundtrip::{syncback_into, through_file};
+use common::roundtrip::{built_as_file, copy_dir, syncback_into};
 use rbx_dom_weak::WeakDom;
-
-/// The built tree, as it comes back from a place or model file.
-fn built(dir: &Path) -> (WeakDom, bool) {
-    let file = Project::locate(dir).unwrap();
-    let loaded = load_tree(&StdVfs, &file).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let dom = loaded.tree.dom();
-    let place = dom.root().class == "DataModel";
-    let roots = if place {
-        dom.root().children().to_vec()
-    } else {
-        vec![dom.root_ref()]
-    };
-    let mut file_dom = through_file(dom, &roots);
-    if !place {
-        file_dom = model_root(file_dom).unwrap();
-    }
-    (file_dom, place)
-}
-
-fn copy_dir(from: &Path, to: &Path, only_projects: bool) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target, only_projects);
-        } else if !only_projects || Project::is_project_file(&entry.path()) {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// Compares root children one by one; services syncback creates empty (when
 /// the place had none) may appear on the right.
@@ -111,7 +76,7 @@ impl CloneRoot for WeakDom {
 
 fn check(fixture: PathBuf, skeleton: bool) {
     let name = fixture.display().to_string();
-    let (first, _) = built(&fixture);
+    let first = built_as_file(&fixture);
     let temp = common::temp_dir();
     // Same folder name: a project without `name` is named after it.
     let dir = temp.path().join(fixture.file_name().unwrap());
@@ -121,7 +86,7 @@ fn check(fixture: PathBuf, skeleton: bool) {
         first.clone_into_external_root(),
         SyncbackOptions::default(),
     );
-    let (second, _) = built(&dir);
+    let second = built_as_file(&dir);
     assert_same(&name, &first, &second);
 
     // Syncing the same thing again changes nothing.

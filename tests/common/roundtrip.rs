@@ -93,3 +93,37 @@ pub fn trim_to_synced(original: &mut WeakDom, rebuilt: &mut WeakDom) {
         rebuilt.destroy(r);
     }
 }
+
+/// Builds the project at `dir` and returns the tree as a place or model file
+/// would give it back (a model re-rooted at its one instance).
+pub fn built_as_file(dir: &Path) -> WeakDom {
+    let file = Project::locate(dir).unwrap();
+    let loaded = load_tree(&StdVfs, &file).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let dom = loaded.tree.dom();
+    let place = dom.root().class == "DataModel";
+    let roots = if place {
+        dom.root().children().to_vec()
+    } else {
+        vec![dom.root_ref()]
+    };
+    let file_dom = through_file(dom, &roots);
+    if place {
+        file_dom
+    } else {
+        syncback::model_root(file_dom).unwrap()
+    }
+}
+
+/// Copies a folder; with `only_projects`, only the project files in it.
+pub fn copy_dir(from: &Path, to: &Path, only_projects: bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target, only_projects);
+        } else if !only_projects || Project::is_project_file(&entry.path()) {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
