@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Writes `contents` to a temporary file beside `path`, then renames it over
 /// `path`. On failure the temporary file is removed and `path` is untouched.
+/// (No fsync: file systems order a rename after the data it replaces with, and
+/// a build is cheap to redo after a power cut.)
 pub fn write_atomic(
     path: &Path,
     contents: impl FnOnce(&mut File) -> io::Result<()>,
@@ -16,7 +18,6 @@ pub fn write_atomic(
         let mut file = File::create(&temp)?;
         contents(&mut file)?;
         file.flush()?;
-        file.sync_all()?;
         drop(file);
         fs::rename(&temp, path)
     })();
