@@ -2,6 +2,7 @@
 //! subcommand; each is a thin adapter over the library.
 
 mod build;
+mod serve;
 mod syncback;
 
 use std::io::Write;
@@ -47,6 +48,8 @@ pub enum Command {
     Build(build::BuildCommand),
     /// Write a place or model file back into the project folder.
     Syncback(syncback::SyncbackCommand),
+    /// Serve the project to the Studio plugin, live-syncing every file change.
+    Serve(serve::ServeCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(command) => command.run(),
         Command::Syncback(command) => command.run(),
+        Command::Serve(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

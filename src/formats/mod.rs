@@ -33,7 +33,7 @@ use crate::snapshot::{InstanceContext, InstanceMetadata, InstanceSnapshot, Insti
 use crate::vfs::{DirEntry, EntryKind, Vfs};
 use crate::{reflection, value};
 
-pub use project::snapshot_project_file;
+pub use project::{snapshot_project_file, snapshot_project_node};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {

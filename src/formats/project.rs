@@ -67,6 +67,38 @@ pub fn snapshot_project_file(
     })
 }
 
+/// Snapshots one node of the project file at `project_file` again (the dev
+/// server does, when a file under the node's `$path` changed). `node_names`
+/// are the node keys from the project's root node down to the node;
+/// `context` is the context inside the project (the node instance's);
+/// `parent_class` the class of the instance above the node. `Ok(None)`: the
+/// node is gone, or its optional `$path` does not exist.
+pub fn snapshot_project_node(
+    context: &Arc<InstanceContext>,
+    vfs: &dyn Vfs,
+    project_file: &Path,
+    node_names: &[String],
+    parent_class: Option<&str>,
+) -> Result<Option<InstanceSnapshot>, SnapshotError> {
+    let bytes = vfs
+        .read(project_file)
+        .map_err(|e| SnapshotError::io(project_file, e))?;
+    let project = Project::from_bytes(project_file, &bytes)?;
+    let mut node = &project.tree;
+    for name in node_names {
+        match node.children.get(name) {
+            Some(child) => node = child,
+            None => return Ok(None),
+        }
+    }
+    let name = match node_names.last() {
+        Some(name) => name.as_str(),
+        None => project.name.as_str(),
+    };
+    let node_path = node_names.join(".");
+    snapshot_node(context, vfs, &project, name, node, parent_class, &node_path)
+}
+
 fn snapshot_node(
     context: &Arc<InstanceContext>,
     vfs: &dyn Vfs,

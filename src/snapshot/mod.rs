@@ -8,6 +8,7 @@
 //! tree. Nothing here touches the disk.
 
 mod context;
+pub mod patch;
 pub mod refs;
 mod tree;
 
@@ -18,7 +19,7 @@ use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{Ustr, UstrMap};
 
 pub use context::{InstanceContext, ProjectLink};
-pub use tree::InstanceTree;
+pub use tree::{InstanceTree, PathIndex};
 
 /// What defined an instance: a file or folder, or a node of a project file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,10 @@ pub struct InstanceMetadata {
     pub specified_id: Option<String>,
     /// True when the name came from a `name` field rather than the file name.
     pub specified_name: bool,
+    /// The `Rojo_Ref_*`, `Rojo_Target_*` and `Rojo_Id` attributes the files
+    /// gave, taken off the instance when it enters an [`InstanceTree`];
+    /// [`refs`] turns them into Ref properties.
+    pub ref_attributes: Vec<(String, Variant)>,
     pub context: Arc<InstanceContext>,
 }
 
@@ -61,6 +66,7 @@ impl InstanceMetadata {
             fs_name: None,
             specified_id: None,
             specified_name: false,
+            ref_attributes: Vec::new(),
             context,
         }
     }

@@ -17,17 +17,18 @@
 //! case. The older `Rojo_Target_P` attribute names an id given by a meta
 //! `id`, a model `id`, a project `$id` or a `Rojo_Id` attribute.
 //!
-//! All these attributes are removed from the built instances. A path or id
+//! All these attributes are taken off the instances when they enter the tree
+//! (they live in `InstanceMetadata::ref_attributes`), so none is built. A path or id
 //! that matches nothing leaves the property empty and produces a warning.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use rbx_dom_weak::types::{Ref, Variant};
-use rbx_dom_weak::{ustr, WeakDom};
+use rbx_dom_weak::{ustr, Ustr, WeakDom};
 use rbx_reflection::DataType;
 
-use super::InstanceTree;
+use super::{InstanceMetadata, InstanceTree};
 
 pub const REF_PREFIX: &str = "Rojo_Ref_";
 pub const TARGET_PREFIX: &str = "Rojo_Target_";
@@ -52,26 +53,49 @@ impl fmt::Display for RefWarning {
     }
 }
 
-/// Turns every `Rojo_Ref_*` / `Rojo_Target_*` attribute into a Ref property,
-/// strips those attributes and `Rojo_Id`, and clears Ref properties whose
-/// target is not in the tree. Returns what could not be resolved.
+/// A Ref property set or cleared by [`refresh_refs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefChange {
+    pub instance: Ref,
+    pub property: Ustr,
+    /// `None`: the property was removed.
+    pub value: Option<Variant>,
+}
+
+/// Turns the reference attributes of every instance into Ref properties and
+/// clears Ref properties whose target is not in the tree. Returns what could
+/// not be resolved.
 pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
+    refresh_refs(tree).1
+}
+
+/// Resolves every reference attribute again (after the tree changed) and
+/// sets each Ref property it manages to its target, or removes the property
+/// when the target is gone. Returns the properties that changed, and the
+/// warnings for references that match nothing.
+pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>) {
     let mut ids: Option<HashMap<String, Ref>> = None;
     let mut warnings = Vec::new();
-    let mut edits: Vec<(Ref, Vec<(String, Ref)>)> = Vec::new();
+    let mut desired: Vec<(Ref, Ustr, Option<Ref>)> = Vec::new();
 
     let dom = tree.dom();
-    for instance in dom.descendants() {
-        let source = instance.referent();
-        let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes"))
+    // Tree order, so warnings come out in the order a reader expects.
+    let holders: Vec<Ref> = dom
+        .descendants()
+        .map(|i| i.referent())
+        .filter(|r| {
+            tree.metadata(*r)
+                .is_some_and(|m| !m.ref_attributes.is_empty())
+        })
+        .collect();
+    for source in holders {
+        let (Some(metadata), Some(instance)) = (tree.metadata(source), dom.get_by_ref(source))
         else {
             continue;
         };
-        let mut resolved: Vec<(String, Ref)> = Vec::new();
-        let mut has_special = false;
-        for (key, value) in attributes.iter() {
+        let attributes = &metadata.ref_attributes;
+        for (key, value) in attributes {
             let (property, target) = if let Some(property) = key.strip_prefix(REF_PREFIX) {
-                has_special = true;
                 let Some(path) = attribute_text(value) else {
                     warnings.push(warning(
                         dom,
@@ -82,7 +106,7 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
                     continue;
                 };
                 match resolve_path(tree, source, &path) {
-                    Some(target) => (property, target),
+                    Some(target) => (property, Some(target)),
                     None => {
                         warnings.push(warning(
                             dom,
@@ -90,16 +114,13 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
                             key,
                             format!("path `{path}` matches no instance; {property} is left empty"),
                         ));
-                        continue;
+                        (property, None)
                     }
                 }
             } else if let Some(property) = key.strip_prefix(TARGET_PREFIX) {
-                has_special = true;
                 // A path attribute for the same property wins.
-                if attributes
-                    .get(format!("{REF_PREFIX}{property}").as_str())
-                    .is_some()
-                {
+                let path_key = format!("{REF_PREFIX}{property}");
+                if attributes.iter().any(|(k, _)| *k == path_key) {
                     continue;
                 }
                 let Some(id) = attribute_text(value) else {
@@ -113,7 +134,7 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
                 };
                 let ids = ids.get_or_insert_with(|| collect_ids(tree));
                 match ids.get(id.as_str()) {
-                    Some(target) => (property, *target),
+                    Some(target) => (property, Some(*target)),
                     None => {
                         warnings.push(warning(
                             dom,
@@ -121,57 +142,59 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
                             key,
                             format!("no instance has the id `{id}`; {property} is left empty"),
                         ));
-                        continue;
+                        (property, None)
                     }
                 }
             } else {
-                has_special |= key == ID_ATTRIBUTE;
                 continue;
             };
             if let Some(problem) = not_a_ref_property(&instance.class, property) {
                 warnings.push(warning(dom, source, key, problem));
                 continue;
             }
-            resolved.push((property.to_owned(), target));
-        }
-        if has_special {
-            edits.push((source, resolved));
+            desired.push((source, ustr(property), target));
         }
     }
 
+    let mut changes = Vec::new();
     let dom = tree.dom_mut();
-    for (source, resolved) in edits {
+    for (source, property, target) in desired {
         let Some(instance) = dom.get_by_ref_mut(source) else {
             continue;
         };
-        if let Some(Variant::Attributes(attributes)) =
-            instance.properties.get_mut(&ustr("Attributes"))
-        {
-            let special: Vec<String> = attributes
-                .iter()
-                .map(|(k, _)| k.clone())
-                .filter(|k| {
-                    k.starts_with(REF_PREFIX) || k.starts_with(TARGET_PREFIX) || k == ID_ATTRIBUTE
-                })
-                .collect();
-            for key in special {
-                attributes.remove(key.as_str());
+        let current = instance.properties.get(&property);
+        let value = target.map(Variant::Ref);
+        if current == value.as_ref() {
+            continue;
+        }
+        match &value {
+            Some(value) => {
+                instance.properties.insert(property, value.clone());
             }
-            if attributes.is_empty() {
-                instance.properties.remove(&ustr("Attributes"));
+            None => {
+                instance.properties.remove(&property);
             }
         }
-        for (property, target) in resolved {
-            instance
-                .properties
-                .insert(ustr(&property), Variant::Ref(target));
-        }
+        changes.push(RefChange {
+            instance: source,
+            property,
+            value,
+        });
     }
-
     if tree.has_model_file_instances() {
-        clear_dangling_refs(tree.dom_mut());
+        changes.extend(clear_dangling_refs(tree.dom_mut()));
     }
-    warnings
+    (changes, warnings)
+}
+
+/// The (instance, property) pairs the reference attributes of `metadata`
+/// manage.
+pub fn managed_properties(metadata: &InstanceMetadata) -> impl Iterator<Item = Ustr> + '_ {
+    metadata.ref_attributes.iter().filter_map(|(key, _)| {
+        key.strip_prefix(REF_PREFIX)
+            .or_else(|| key.strip_prefix(TARGET_PREFIX))
+            .map(ustr)
+    })
 }
 
 /// Finds the instance a `Rojo_Ref_*` path names, seen from `source`.
@@ -237,9 +260,11 @@ fn collect_ids(tree: &InstanceTree) -> HashMap<String, Ref> {
         if let Some(id) = tree.metadata(referent).and_then(|m| m.specified_id.clone()) {
             ids.entry(id).or_insert(referent);
         }
-        if let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes"))
+        if let Some((_, id)) = tree
+            .metadata(referent)
+            .and_then(|m| m.ref_attributes.iter().find(|(k, _)| k == ID_ATTRIBUTE))
         {
-            if let Some(id) = attributes.get(ID_ATTRIBUTE).and_then(attribute_text) {
+            if let Some(id) = attribute_text(id) {
                 ids.entry(id).or_insert(referent);
             }
         }
@@ -293,7 +318,7 @@ pub fn instance_path(dom: &WeakDom, referent: Ref) -> String {
 }
 
 /// A model file may point outside itself; such Refs cannot be kept.
-fn clear_dangling_refs(dom: &mut WeakDom) {
+fn clear_dangling_refs(dom: &mut WeakDom) -> Vec<RefChange> {
     let dangling: Vec<(Ref, rbx_dom_weak::Ustr)> = dom
         .descendants()
         .flat_map(|instance| {
@@ -310,9 +335,16 @@ fn clear_dangling_refs(dom: &mut WeakDom) {
         .filter(|(_, _, target)| dom.get_by_ref(*target).is_none())
         .map(|(source, key, _)| (source, key))
         .collect();
+    let mut changes = Vec::with_capacity(dangling.len());
     for (source, key) in dangling {
         if let Some(instance) = dom.get_by_ref_mut(source) {
             instance.properties.insert(key, Variant::Ref(Ref::none()));
+            changes.push(RefChange {
+                instance: source,
+                property: key,
+                value: Some(Variant::Ref(Ref::none())),
+            });
         }
     }
+    changes
 }

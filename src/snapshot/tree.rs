@@ -1,10 +1,17 @@
 //! `InstanceTree`: an `rbx_dom_weak` tree plus the metadata of each instance.
+//!
+//! Every instance entering the tree gives up its reference attributes
+//! (`Rojo_Ref_*`, `Rojo_Target_*`, `Rojo_Id`): they move into its metadata,
+//! where [`super::refs`] reads them, and never reach the DOM. The dev server
+//! keeps them there so it can resolve references again after every change.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use rbx_dom_weak::types::Ref;
-use rbx_dom_weak::{InstanceBuilder, WeakDom};
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{ustr, InstanceBuilder, UstrMap, WeakDom};
 
+use super::refs::{ID_ATTRIBUTE, REF_PREFIX, TARGET_PREFIX};
 use super::{InstanceMetadata, InstanceSnapshot};
 
 pub struct InstanceTree {
@@ -13,6 +20,46 @@ pub struct InstanceTree {
     /// True once an instance read from a model file was added: its Ref
     /// properties may point outside the tree.
     model_file_instances: bool,
+    /// Which instances each path affects, kept only when asked for
+    /// ([`InstanceTree::enable_path_index`]); the dev server needs it.
+    path_index: Option<PathIndex>,
+}
+
+/// Path → the instances whose `relevant_paths` hold it.
+#[derive(Debug, Default)]
+pub struct PathIndex {
+    by_path: HashMap<PathBuf, Vec<Ref>>,
+}
+
+impl PathIndex {
+    /// Every path some instance depends on.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.by_path.keys().map(PathBuf::as_path)
+    }
+
+    pub fn get(&self, path: &Path) -> &[Ref] {
+        self.by_path.get(path).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn add(&mut self, referent: Ref, metadata: &InstanceMetadata) {
+        for path in &metadata.relevant_paths {
+            let refs = self.by_path.entry(path.clone()).or_default();
+            if !refs.contains(&referent) {
+                refs.push(referent);
+            }
+        }
+    }
+
+    fn remove(&mut self, referent: Ref, metadata: &InstanceMetadata) {
+        for path in &metadata.relevant_paths {
+            if let Some(refs) = self.by_path.get_mut(path) {
+                refs.retain(|r| *r != referent);
+                if refs.is_empty() {
+                    self.by_path.remove(path);
+                }
+            }
+        }
+    }
 }
 
 impl InstanceTree {
@@ -30,6 +77,7 @@ impl InstanceTree {
             dom,
             metadata,
             model_file_instances,
+            path_index: None,
         };
         for child in children {
             tree.insert(root_ref, child);
@@ -37,14 +85,67 @@ impl InstanceTree {
         tree
     }
 
+    /// Starts keeping a [`PathIndex`] (from now on, for every change).
+    pub fn enable_path_index(&mut self) {
+        let mut index = PathIndex::default();
+        for (referent, metadata) in &self.metadata {
+            index.add(*referent, metadata);
+        }
+        self.path_index = Some(index);
+    }
+
+    pub fn path_index(&self) -> Option<&PathIndex> {
+        self.path_index.as_ref()
+    }
+
     /// Adds `snapshot` as a new child of `parent`; returns its referent.
     pub fn insert(&mut self, parent: Ref, snapshot: InstanceSnapshot) -> Ref {
         let builder = to_builder(snapshot, &mut self.metadata, &mut self.model_file_instances);
-        self.dom.insert(parent, builder)
+        let referent = self.dom.insert(parent, builder);
+        if let Some(index) = &mut self.path_index {
+            for instance in self.dom.descendants_of(referent) {
+                if let Some(metadata) = self.metadata.get(&instance.referent()) {
+                    index.add(instance.referent(), metadata);
+                }
+            }
+        }
+        referent
+    }
+
+    /// Removes `referent` and everything under it.
+    pub fn remove(&mut self, referent: Ref) {
+        let subtree: Vec<Ref> = self
+            .dom
+            .descendants_of(referent)
+            .map(|i| i.referent())
+            .collect();
+        for r in subtree {
+            if let Some(metadata) = self.metadata.remove(&r) {
+                if let Some(index) = &mut self.path_index {
+                    index.remove(r, &metadata);
+                }
+            }
+        }
+        self.dom.destroy(referent);
+    }
+
+    /// Replaces the metadata of `referent`.
+    pub fn set_metadata(&mut self, referent: Ref, metadata: InstanceMetadata) {
+        if let Some(index) = &mut self.path_index {
+            if let Some(old) = self.metadata.get(&referent) {
+                index.remove(referent, old);
+            }
+            index.add(referent, &metadata);
+        }
+        self.metadata.insert(referent, metadata);
     }
 
     pub fn has_model_file_instances(&self) -> bool {
         self.model_file_instances
+    }
+
+    pub(crate) fn note_model_file_instances(&mut self) {
+        self.model_file_instances = true;
     }
 
     pub fn dom(&self) -> &WeakDom {
@@ -76,11 +177,41 @@ impl InstanceTree {
     }
 }
 
+/// Takes the reference attributes out of `properties` (dropping
+/// `Attributes` if nothing else is left in it), sorted by key.
+pub(crate) fn take_ref_attributes(properties: &mut UstrMap<Variant>) -> Vec<(String, Variant)> {
+    let key = ustr("Attributes");
+    let Some(Variant::Attributes(attributes)) = properties.get_mut(&key) else {
+        return Vec::new();
+    };
+    let special: Vec<String> = attributes
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with(REF_PREFIX) || k.starts_with(TARGET_PREFIX) || *k == ID_ATTRIBUTE)
+        .cloned()
+        .collect();
+    if special.is_empty() {
+        return Vec::new();
+    }
+    let mut taken = Vec::with_capacity(special.len());
+    for name in special {
+        if let Some(value) = attributes.remove(name.as_str()) {
+            taken.push((name, value));
+        }
+    }
+    if attributes.is_empty() {
+        properties.remove(&key);
+    }
+    taken.sort_by(|a, b| a.0.cmp(&b.0));
+    taken
+}
+
 fn to_builder(
-    snapshot: InstanceSnapshot,
+    mut snapshot: InstanceSnapshot,
     metadata: &mut HashMap<Ref, InstanceMetadata>,
     from_model_file: &mut bool,
 ) -> InstanceBuilder {
+    snapshot.metadata.ref_attributes = take_ref_attributes(&mut snapshot.properties);
     let mut builder =
         InstanceBuilder::with_property_capacity(snapshot.class_name, snapshot.properties.len())
             .with_name(snapshot.name)

@@ -1,8 +1,14 @@
 //! The one door through which Atlas reads the project folder.
 //!
 //! Snapshot code never calls `std::fs` itself: it asks a [`Vfs`]. `atlas
-//! build` uses [`StdVfs`], which reads straight from disk; the dev server will
-//! put a caching, watching implementation behind the same trait.
+//! build` uses [`StdVfs`], which reads straight from disk; the dev server
+//! uses [`CachedVfs`], which remembers what it read until the [`watcher`]
+//! says a path changed.
+
+mod cached;
+pub mod watcher;
+
+pub use cached::CachedVfs;
 
 use std::fs;
 use std::io;
@@ -96,4 +102,11 @@ impl Vfs for StdVfs {
     fn canonicalize(&self, path: &Path) -> io::Result<PathBuf> {
         fs::canonicalize(path)
     }
+}
+
+/// The one place paths are made canonical (absolute, symlinks resolved):
+/// the dev server watches and indexes the project under this form, so the
+/// paths file events carry match the paths the tree records.
+pub fn canonical_path(path: &Path) -> io::Result<PathBuf> {
+    fs::canonicalize(path)
 }

@@ -1,0 +1,175 @@
+//! The change processor: a thread that turns file events into patches.
+//!
+//! Events arrive from the watcher in bursts (an editor's save is several
+//! events, a `git checkout` hundreds). The processor waits until the
+//! project has been quiet for [`QUIET`] (but never longer than [`MAX_WAIT`]
+//! after the first event), then handles the whole batch at once: it forgets
+//! the changed paths in the VFS cache, finds the units they affect, reads
+//! each again, reconciles it into the tree, resolves references again, and
+//! pushes one message. A unit that fails to read is logged, keeps its last
+//! good instances and is tried again with the next batch.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::snapshot::patch::{reconcile, AppliedPatch};
+use crate::snapshot::refs::refresh_refs;
+use crate::snapshot::InstanceTree;
+use crate::vfs::CachedVfs;
+
+use super::instance_data::PatchMessage;
+use super::message_queue::MessageQueue;
+use super::units::{snapshot_unit, units_for_paths, Unit};
+
+/// How long the project must be quiet before a batch is handled.
+pub const QUIET: Duration = Duration::from_millis(10);
+/// The longest a change waits for the project to become quiet.
+pub const MAX_WAIT: Duration = Duration::from_millis(50);
+
+pub enum ProcessorEvent {
+    Changed(Vec<PathBuf>),
+    /// Events were lost: read everything again.
+    Rescan,
+    Shutdown,
+}
+
+pub struct Processor {
+    pub tree: Arc<Mutex<InstanceTree>>,
+    pub vfs: Arc<CachedVfs>,
+    pub queue: Arc<MessageQueue<PatchMessage>>,
+    pub root_project: PathBuf,
+    /// Warnings already shown, so each is logged once.
+    pub known_warnings: HashSet<String>,
+    pub failed_units: Vec<Unit>,
+}
+
+impl Processor {
+    pub fn run(mut self, events: Receiver<ProcessorEvent>) {
+        while let Ok(first) = events.recv() {
+            let mut paths = Vec::new();
+            let mut rescan = false;
+            match first {
+                ProcessorEvent::Shutdown => return,
+                ProcessorEvent::Changed(p) => paths.extend(p),
+                ProcessorEvent::Rescan => rescan = true,
+            }
+            let deadline = Instant::now() + MAX_WAIT;
+            loop {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                match events.recv_timeout(QUIET.min(deadline - now)) {
+                    Ok(ProcessorEvent::Changed(p)) => paths.extend(p),
+                    Ok(ProcessorEvent::Rescan) => rescan = true,
+                    Ok(ProcessorEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
+                    Err(RecvTimeoutError::Timeout) => break,
+                }
+            }
+            self.handle(paths, rescan);
+        }
+    }
+
+    /// Handles one batch of changed paths.
+    pub fn handle(&mut self, mut paths: Vec<PathBuf>, rescan: bool) {
+        let start = Instant::now();
+        paths.sort();
+        paths.dedup();
+        if rescan {
+            self.vfs.clear();
+        } else {
+            for path in &paths {
+                self.vfs.invalidate(path);
+            }
+        }
+
+        let mut tree = match self.tree.lock() {
+            Ok(tree) => tree,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut units = if rescan {
+            vec![Unit::Full]
+        } else {
+            units_for_paths(&tree, self.vfs.as_ref(), &paths)
+        };
+        for unit in std::mem::take(&mut self.failed_units) {
+            let still_there = match unit {
+                Unit::Full => true,
+                Unit::Instance(id) => tree.dom().get_by_ref(id).is_some(),
+            };
+            if still_there && !units.contains(&unit) {
+                units.push(unit);
+            }
+        }
+        if units.contains(&Unit::Full) {
+            units = vec![Unit::Full];
+        }
+        if units.is_empty() {
+            return;
+        }
+
+        let mut patch = AppliedPatch::default();
+        for unit in units {
+            // A unit may be gone by now, removed by an earlier one.
+            if let Unit::Instance(id) = unit {
+                if tree.dom().get_by_ref(id).is_none() {
+                    continue;
+                }
+            }
+            match snapshot_unit(&tree, self.vfs.as_ref(), &self.root_project, unit) {
+                Ok(snapshot) => {
+                    let id = match unit {
+                        Unit::Full => tree.root_ref(),
+                        Unit::Instance(id) => id,
+                    };
+                    if snapshot.is_none() && id == tree.root_ref() {
+                        log::error!("the project's root is gone; keeping the last good tree");
+                        self.failed_units.push(unit);
+                        continue;
+                    }
+                    reconcile(&mut tree, id, snapshot, &mut patch);
+                }
+                Err(error) => {
+                    log::error!("{error} (keeping the last good version; fix it and save again)");
+                    self.failed_units.push(unit);
+                }
+            }
+        }
+
+        let (ref_changes, warnings) = refresh_refs(&mut tree);
+        let mut shown = HashSet::new();
+        for warning in warnings {
+            let text = warning.to_string();
+            if !self.known_warnings.contains(&text) {
+                log::warn!("{text}");
+            }
+            shown.insert(text);
+        }
+        self.known_warnings = shown;
+        patch.finish(&tree, ref_changes);
+        if patch.is_empty() {
+            log::debug!("{} changed path(s), nothing to send", paths.len());
+            return;
+        }
+        let message = PatchMessage::new(&tree, patch);
+        let summary = (
+            message.added.len(),
+            message.removed.len(),
+            message.updated.len(),
+        );
+        // Pushed under the tree lock, so a reader sees a tree and a cursor
+        // that agree.
+        self.queue.push(message);
+        drop(tree);
+        log::info!(
+            "applied a change: {} added, {} removed, {} updated ({:.1?})",
+            summary.0,
+            summary.1,
+            summary.2,
+            start.elapsed()
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `ServeSession`: one life of the dev server's view of the project.
+//!
+//! A session reads the project into a live [`InstanceTree`] (through a
+//! [`CachedVfs`]), watches the project's paths, and runs the change
+//! processor thread that keeps the tree current and fills the message
+//! queue. Dropping the session stops the watcher and joins the thread:
+//! nothing of it outlives it, so a new session (after a live syncback)
+//! starts clean.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use rbx_dom_weak::types::Ref;
+
+use crate::build::load_tree;
+use crate::formats::SnapshotError;
+use crate::project::{Project, ProjectError};
+use crate::snapshot::{InstanceTree, InstigatingSource};
+use crate::vfs::watcher::{WatchError, WatchEvent, Watcher};
+use crate::vfs::{canonical_path, CachedVfs, EntryKind, Vfs};
+
+use super::instance_data::{InstanceData, PatchMessage};
+use super::message_queue::MessageQueue;
+use super::processor::{Processor, ProcessorEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Watch(#[from] WatchError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not start the change processor thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// Why a script's file cannot be opened.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OpenError {
+    #[error("no instance has the id {0}")]
+    NotFound(Ref),
+    #[error("{0} is a {1}, not a script")]
+    NotAScript(Ref, String),
+    #[error("the script {0} has no file inside the project")]
+    NoFile(Ref),
+}
+
+pub struct ServeSession {
+    /// Dropped first: stops the watcher and joins the thread.
+    processor: Option<ProcessorHandle>,
+    session_id: String,
+    project: Project,
+    project_file: PathBuf,
+    tree: Arc<Mutex<InstanceTree>>,
+    vfs: Arc<CachedVfs>,
+    queue: Arc<MessageQueue<PatchMessage>>,
+}
+
+struct ProcessorHandle {
+    sender: mpsc::Sender<ProcessorEvent>,
+    thread: Option<JoinHandle<()>>,
+    watcher: Option<Watcher>,
+}
+
+impl Drop for ProcessorHandle {
+    fn drop(&mut self) {
+        // No more events, then stop the thread and wait for it.
+        drop(self.watcher.take());
+        let _ = self.sender.send(ProcessorEvent::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                log::error!("the change processor thread panicked");
+            }
+        }
+    }
+}
+
+impl ServeSession {
+    /// Reads the project at `project` (a project file, or a folder holding
+    /// one) and starts watching it.
+    pub fn new(project: &Path) -> Result<ServeSession, ServeError> {
+        Self::start(project, true)
+    }
+
+    /// A session whose tree never changes (no watcher, no thread).
+    pub fn new_unwatched(project: &Path) -> Result<ServeSession, ServeError> {
+        Self::start(project, false)
+    }
+
+    fn start(project: &Path, watch: bool) -> Result<ServeSession, ServeError> {
+        let located = Project::locate(project)?;
+        let project_file = canonical_path(&located).map_err(|source| ServeError::Io {
+            path: located.clone(),
+            source,
+        })?;
+        let vfs = Arc::new(CachedVfs::new());
+        let bytes = vfs.read(&project_file).map_err(|source| ServeError::Io {
+            path: project_file.clone(),
+            source,
+        })?;
+        let root_project = Project::from_bytes(&project_file, &bytes)?;
+        let loaded = load_tree(vfs.as_ref(), &project_file)?;
+        for warning in &loaded.ref_warnings {
+            log::warn!("{warning}");
+        }
+        let mut tree = loaded.tree;
+        tree.enable_path_index();
+        let tree = Arc::new(Mutex::new(tree));
+        let queue = Arc::new(MessageQueue::new());
+
+        let mut session = ServeSession {
+            processor: None,
+            session_id: uuid::Uuid::new_v4().to_string(),
+            project: root_project,
+            project_file,
+            tree,
+            vfs,
+            queue,
+        };
+        if watch {
+            session.processor = Some(
+                session
+                    .start_processor(loaded.ref_warnings.iter().map(|w| w.to_string()).collect())?,
+            );
+        }
+        Ok(session)
+    }
+
+    fn start_processor(
+        &self,
+        known_warnings: std::collections::HashSet<String>,
+    ) -> Result<ProcessorHandle, ServeError> {
+        let (sender, receiver) = mpsc::channel();
+        let watch_sender = sender.clone();
+        let mut watcher = Watcher::new(move |event| {
+            let event = match event {
+                WatchEvent::Changed(paths) => ProcessorEvent::Changed(paths),
+                WatchEvent::Rescan => {
+                    log::warn!("the file watcher lost events; reading the project again");
+                    ProcessorEvent::Rescan
+                }
+                WatchEvent::Error(message) => {
+                    log::warn!("file watcher: {message}");
+                    return;
+                }
+            };
+            let _ = watch_sender.send(event);
+        })?;
+        for root in self.watch_roots() {
+            watcher.watch(&root)?;
+        }
+        log::debug!("watching {:?}", watcher.watched());
+
+        let processor = Processor {
+            tree: self.tree.clone(),
+            vfs: self.vfs.clone(),
+            queue: self.queue.clone(),
+            root_project: self.project_file.clone(),
+            known_warnings,
+            failed_units: Vec::new(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("atlas-change-processor".to_owned())
+            .spawn(move || processor.run(receiver))
+            .map_err(ServeError::Thread)?;
+        Ok(ProcessorHandle {
+            sender,
+            thread: Some(thread),
+            watcher: Some(watcher),
+        })
+    }
+
+    /// The project folder, and every path the tree depends on that lies
+    /// outside it (`$path: "../shared"`).
+    fn watch_roots(&self) -> Vec<PathBuf> {
+        let folder = self.project_folder().to_path_buf();
+        let mut roots = vec![folder.clone()];
+        let tree = self.tree();
+        let Some(index) = tree.path_index() else {
+            return roots;
+        };
+        let mut outside: Vec<PathBuf> = index
+            .paths()
+            .filter(|p| {
+                !p.starts_with(&folder) || p.components().any(|c| c == Component::ParentDir)
+            })
+            .filter(|p| {
+                canonical_path(p)
+                    .map(|c| !c.starts_with(&folder))
+                    .unwrap_or(false)
+            })
+            .map(Path::to_path_buf)
+            .collect();
+        outside.sort();
+        roots.append(&mut outside);
+        roots
+    }
+
+    pub fn session_id(&self) -> &str {
+        &self.session_id
+    }
+
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// The root project file, canonical.
+    pub fn project_file(&self) -> &Path {
+        &self.project_file
+    }
+
+    pub fn project_folder(&self) -> &Path {
+        self.project_file.parent().unwrap_or(Path::new("/"))
+    }
+
+    pub fn queue(&self) -> &Arc<MessageQueue<PatchMessage>> {
+        &self.queue
+    }
+
+    /// The live tree. Hold the lock briefly: the change processor waits.
+    pub fn tree(&self) -> MutexGuard<'_, InstanceTree> {
+        match self.tree.lock() {
+            Ok(tree) => tree,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn root_ref(&self) -> Ref {
+        self.tree().root_ref()
+    }
+
+    /// The instances `ids` and all their descendants, with the message
+    /// cursor they are current at. `Err` names the first unknown id.
+    pub fn read(&self, ids: &[Ref]) -> Result<(u32, Vec<InstanceData>), Ref> {
+        let tree = self.tree();
+        // Under the tree lock: patches are pushed under it too.
+        let cursor = self.queue.cursor();
+        let mut instances = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if tree.dom().get_by_ref(*id).is_none() {
+                return Err(*id);
+            }
+            for data in InstanceData::subtree(&tree, *id) {
+                if seen.insert(data.id) {
+                    instances.push(data);
+                }
+            }
+        }
+        Ok((cursor, instances))
+    }
+
+    /// The file that holds the source of the script `id`: the first of its
+    /// relevant paths that is a `.luau` or `.lua` file inside the project.
+    pub fn script_file(&self, id: Ref) -> Result<PathBuf, OpenError> {
+        let tree = self.tree();
+        let instance = tree.dom().get_by_ref(id).ok_or(OpenError::NotFound(id))?;
+        if !matches!(
+            instance.class.as_str(),
+            "Script" | "LocalScript" | "ModuleScript"
+        ) {
+            return Err(OpenError::NotAScript(id, instance.class.to_string()));
+        }
+        let metadata = tree.metadata(id).ok_or(OpenError::NotFound(id))?;
+        let folder = self.project_folder();
+        let mut candidates: Vec<&PathBuf> = Vec::new();
+        if let Some(InstigatingSource::Path(path)) = &metadata.instigating_source {
+            candidates.push(path);
+        }
+        candidates.extend(metadata.relevant_paths.iter());
+        candidates
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "luau" || e == "lua"))
+            .filter(|p| self.vfs.kind(p).ok() == Some(EntryKind::File))
+            .find_map(|p| canonical_path(p).ok().filter(|c| c.starts_with(folder)))
+            .ok_or(OpenError::NoFile(id))
+    }
+}
+
+impl Drop for ServeSession {
+    fn drop(&mut self) {
+        drop(self.processor.take());
+    }
+}

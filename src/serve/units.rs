@@ -1,0 +1,215 @@
+//! Which part of the tree a changed path affects, and reading that part
+//! again.
+//!
+//! A *unit* is the smallest instance that can be snapshotted again on its
+//! own: an instance defined by a file or folder, a project node below a
+//! project's root, or (for the root project file itself) the whole tree.
+//! A changed path maps to units through the tree's path index: the
+//! instances that list the path among their relevant paths, or, for a path
+//! the tree does not know yet (a new file), those of its nearest known
+//! folder. A path unknown to the tree that no longer exists (an editor's
+//! temporary file) affects nothing.
+
+use std::path::{Path, PathBuf};
+
+use rbx_dom_weak::types::Ref;
+
+use crate::formats::{
+    infer_child_classes, infer_class, snapshot_from_path, snapshot_project_file,
+    snapshot_project_node, SnapshotError,
+};
+use crate::snapshot::{InstanceContext, InstanceSnapshot, InstanceTree, InstigatingSource};
+use crate::vfs::Vfs;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Read the root project again.
+    Full,
+    Instance(Ref),
+}
+
+/// The units the changed `paths` affect, with none inside another.
+pub fn units_for_paths(tree: &InstanceTree, vfs: &dyn Vfs, paths: &[PathBuf]) -> Vec<Unit> {
+    let mut units = Vec::new();
+    for path in paths {
+        units_for_path(tree, vfs, path, &mut units);
+        if units.contains(&Unit::Full) {
+            return vec![Unit::Full];
+        }
+    }
+    outermost(tree, units)
+}
+
+fn units_for_path(tree: &InstanceTree, vfs: &dyn Vfs, path: &Path, units: &mut Vec<Unit>) {
+    let Some(index) = tree.path_index() else {
+        units.push(Unit::Full);
+        return;
+    };
+    let hits = index.get(path);
+    if !hits.is_empty() {
+        for hit in hits {
+            units.push(unit_for_hit(tree, *hit, path));
+        }
+        return;
+    }
+    if !vfs.exists(path) {
+        return;
+    }
+    for ancestor in path.ancestors().skip(1) {
+        let hits = index.get(ancestor);
+        if !hits.is_empty() {
+            for hit in hits {
+                units.push(unit_for_hit(tree, *hit, ancestor));
+            }
+            return;
+        }
+    }
+}
+
+/// The unit to read again when `path`, a relevant path of `id`, changed.
+fn unit_for_hit(tree: &InstanceTree, id: Ref, path: &Path) -> Unit {
+    match tree
+        .metadata(id)
+        .and_then(|m| m.instigating_source.as_ref())
+    {
+        Some(InstigatingSource::ProjectNode { project, .. }) if project == path => {
+            // The project file changed: everything it defines is read again,
+            // from the instance that includes the project.
+            let dom = tree.dom();
+            let mut top = id;
+            while let Some(parent) = dom.get_by_ref(top).map(|i| i.parent()) {
+                let same_project = matches!(
+                    tree.metadata(parent).and_then(|m| m.instigating_source.as_ref()),
+                    Some(InstigatingSource::ProjectNode { project: p, .. }) if p == project
+                );
+                if parent.is_none() || !same_project {
+                    break;
+                }
+                top = parent;
+            }
+            match dom.get_by_ref(top).map(|i| i.parent()) {
+                Some(parent) if parent.is_some() => containing_unit(tree, parent),
+                _ => Unit::Full,
+            }
+        }
+        _ => containing_unit(tree, id),
+    }
+}
+
+/// The unit that defines `id`: `id` itself when it can be read alone.
+fn containing_unit(tree: &InstanceTree, id: Ref) -> Unit {
+    let parent = tree
+        .dom()
+        .get_by_ref(id)
+        .map(|i| i.parent())
+        .unwrap_or_else(Ref::none);
+    let can_stand_alone = match tree
+        .metadata(id)
+        .and_then(|m| m.instigating_source.as_ref())
+    {
+        Some(InstigatingSource::Path(_)) => true,
+        Some(InstigatingSource::ProjectNode { node_path, .. }) => !node_path.is_empty(),
+        None => false,
+    };
+    if can_stand_alone && parent.is_some() {
+        Unit::Instance(id)
+    } else if parent.is_some() {
+        containing_unit(tree, parent)
+    } else {
+        Unit::Full
+    }
+}
+
+/// Drops units inside another unit of the list, and duplicates.
+fn outermost(tree: &InstanceTree, units: Vec<Unit>) -> Vec<Unit> {
+    let ids: std::collections::HashSet<Ref> = units
+        .iter()
+        .filter_map(|u| match u {
+            Unit::Instance(r) => Some(*r),
+            Unit::Full => None,
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for unit in units {
+        let Unit::Instance(id) = unit else {
+            return vec![Unit::Full];
+        };
+        let inside_another = tree
+            .dom()
+            .ancestors_of(id)
+            .skip(1)
+            .any(|a| ids.contains(&a.referent()));
+        if !inside_another && !kept.contains(&unit) {
+            kept.push(unit);
+        }
+    }
+    kept
+}
+
+/// Reads `unit` again. `Ok(None)`: the instance no longer exists.
+pub fn snapshot_unit(
+    tree: &InstanceTree,
+    vfs: &dyn Vfs,
+    root_project: &Path,
+    unit: Unit,
+) -> Result<Option<InstanceSnapshot>, SnapshotError> {
+    let id = match unit {
+        Unit::Full => {
+            return snapshot_project_file(&InstanceContext::default(), vfs, root_project, None)
+                .map(Some)
+        }
+        Unit::Instance(id) => id,
+    };
+    let dom = tree.dom();
+    let (Some(metadata), Some(instance)) = (tree.metadata(id), dom.get_by_ref(id)) else {
+        return Ok(None);
+    };
+    let parent_class = dom.get_by_ref(instance.parent()).map(|p| p.class);
+    match &metadata.instigating_source {
+        Some(InstigatingSource::Path(path)) => {
+            if !vfs.exists(path) {
+                return Ok(None);
+            }
+            let mut snapshot = snapshot_from_path(&metadata.context, vfs, path)?;
+            if let (Some(snapshot), Some(parent_class)) = (&mut snapshot, parent_class) {
+                // What the folder above would have inferred.
+                if snapshot.class_name == "Folder" {
+                    if let Some(class) = infer_class(&snapshot.name, &parent_class) {
+                        snapshot.class_name = class.into();
+                        infer_child_classes(snapshot);
+                    }
+                }
+            }
+            Ok(snapshot)
+        }
+        Some(InstigatingSource::ProjectNode { project, .. }) => {
+            let mut names = Vec::new();
+            let mut current = id;
+            while let Some(InstigatingSource::ProjectNode {
+                project: p,
+                node_path,
+            }) = tree
+                .metadata(current)
+                .and_then(|m| m.instigating_source.as_ref())
+            {
+                if p != project || node_path.is_empty() {
+                    break;
+                }
+                let Some(instance) = dom.get_by_ref(current) else {
+                    break;
+                };
+                names.push(instance.name.clone());
+                current = instance.parent();
+            }
+            names.reverse();
+            snapshot_project_node(
+                &metadata.context,
+                vfs,
+                project,
+                &names,
+                parent_class.as_deref(),
+            )
+        }
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,480 @@
+//! Bringing part of a live [`InstanceTree`] in line with a fresh snapshot.
+//!
+//! The dev server re-reads only what a file change affects and calls
+//! [`reconcile`] with the instance that stands for it and the new snapshot.
+//! Instances that still exist keep their referent (so Studio keeps its
+//! instances, and Ref properties keep pointing at them); only what differs
+//! is written, and every write is recorded in an [`AppliedPatch`], which is
+//! what connected clients are told.
+//!
+//! Children are paired by name and class, in order; a child whose class
+//! changed is removed and added again, since Studio cannot change an
+//! instance's class. Ref properties managed by reference attributes are left
+//! to [`super::refs::refresh_refs`], which runs once the whole batch is in.
+
+use std::collections::{HashMap, HashSet};
+
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{Ustr, UstrMap};
+
+use super::refs::{managed_properties, RefChange};
+use super::tree::take_ref_attributes;
+use super::{InstanceSnapshot, InstanceTree};
+
+/// What changed about one instance that was kept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceUpdate {
+    pub id: Ref,
+    pub changed_name: Option<String>,
+    pub changed_class_name: Option<Ustr>,
+    /// `None`: the property was removed.
+    pub changed_properties: UstrMap<Option<Variant>>,
+    /// The new `ignoreUnknownInstances`, when it changed.
+    pub changed_ignore_unknown_instances: Option<bool>,
+}
+
+impl InstanceUpdate {
+    pub fn new(id: Ref) -> Self {
+        InstanceUpdate {
+            id,
+            changed_name: None,
+            changed_class_name: None,
+            changed_properties: UstrMap::default(),
+            changed_ignore_unknown_instances: None,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.changed_name.is_none()
+            && self.changed_class_name.is_none()
+            && self.changed_properties.is_empty()
+            && self.changed_ignore_unknown_instances.is_none()
+    }
+}
+
+/// Every change made to a tree by a batch of reconciles.
+#[derive(Debug, Default)]
+pub struct AppliedPatch {
+    /// Instances removed (with everything under them).
+    pub removed: Vec<Ref>,
+    /// Roots of the subtrees added.
+    pub added: Vec<Ref>,
+    pub updated: Vec<InstanceUpdate>,
+}
+
+impl AppliedPatch {
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
+    }
+
+    /// Folds in the Ref properties `refresh_refs` changed, and drops what
+    /// no longer applies: updates of removed instances, and updates inside
+    /// added subtrees (clients get those whole).
+    pub fn finish(&mut self, tree: &InstanceTree, ref_changes: Vec<RefChange>) {
+        let dom = tree.dom();
+        self.added.retain(|r| dom.get_by_ref(*r).is_some());
+        let added: HashSet<Ref> = self
+            .added
+            .iter()
+            .flat_map(|r| dom.descendants_of(*r).map(|i| i.referent()))
+            .collect();
+        let mut index: HashMap<Ref, usize> = self
+            .updated
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id, i))
+            .collect();
+        for change in ref_changes {
+            let i = *index.entry(change.instance).or_insert_with(|| {
+                self.updated.push(InstanceUpdate::new(change.instance));
+                self.updated.len() - 1
+            });
+            self.updated[i]
+                .changed_properties
+                .insert(change.property, change.value);
+        }
+        self.updated
+            .retain(|u| !u.is_empty() && dom.get_by_ref(u.id).is_some() && !added.contains(&u.id));
+    }
+}
+
+/// Makes the instance `id` match `snapshot`, or removes it when `snapshot`
+/// is `None`. Records every change in `patch`. The tree's root cannot be
+/// removed; asking to is a no-op that returns false.
+pub fn reconcile(
+    tree: &mut InstanceTree,
+    id: Ref,
+    snapshot: Option<InstanceSnapshot>,
+    patch: &mut AppliedPatch,
+) -> bool {
+    let Some(instance) = tree.dom().get_by_ref(id) else {
+        return false;
+    };
+    let parent = instance.parent();
+    let Some(snapshot) = snapshot else {
+        if parent.is_none() {
+            return false;
+        }
+        tree.remove(id);
+        patch.removed.push(id);
+        return true;
+    };
+
+    if snapshot.class_name != instance.class && parent.is_some() {
+        tree.remove(id);
+        patch.removed.push(id);
+        add(tree, parent, snapshot, &HashMap::new(), patch);
+        return true;
+    }
+
+    let matched = pair(tree, id, snapshot);
+    let mut ids = HashMap::new();
+    matched.collect_ids(&mut ids);
+    apply(tree, matched, &ids, patch);
+    true
+}
+
+/// A snapshot paired with the instance it updates.
+struct Matched {
+    id: Ref,
+    snapshot: InstanceSnapshot,
+    children: Vec<Matched>,
+    added: Vec<InstanceSnapshot>,
+    removed: Vec<Ref>,
+}
+
+impl Matched {
+    /// Model-file referent → tree referent, for every pair.
+    fn collect_ids(&self, ids: &mut HashMap<Ref, Ref>) {
+        if self.snapshot.snapshot_id.is_some() {
+            ids.insert(self.snapshot.snapshot_id, self.id);
+        }
+        for child in &self.children {
+            child.collect_ids(ids);
+        }
+    }
+}
+
+fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched {
+    let existing: Vec<Ref> = tree
+        .dom()
+        .get_by_ref(id)
+        .map(|i| i.children().to_vec())
+        .unwrap_or_default();
+    let mut used = vec![false; existing.len()];
+    let mut children = Vec::new();
+    let mut added = Vec::new();
+    for child in std::mem::take(&mut snapshot.children) {
+        let found = existing.iter().enumerate().position(|(i, r)| {
+            !used[i]
+                && tree
+                    .dom()
+                    .get_by_ref(*r)
+                    .is_some_and(|c| c.name == child.name && c.class == child.class_name)
+        });
+        match found {
+            Some(i) => {
+                used[i] = true;
+                children.push(pair(tree, existing[i], child));
+            }
+            None => added.push(child),
+        }
+    }
+    let removed = existing
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| !**used)
+        .map(|(r, _)| *r)
+        .collect();
+    Matched {
+        id,
+        snapshot,
+        children,
+        added,
+        removed,
+    }
+}
+
+fn apply(
+    tree: &mut InstanceTree,
+    matched: Matched,
+    ids: &HashMap<Ref, Ref>,
+    patch: &mut AppliedPatch,
+) {
+    let Matched {
+        id,
+        mut snapshot,
+        children,
+        added,
+        removed,
+    } = matched;
+    if snapshot.snapshot_id.is_some() {
+        tree.note_model_file_instances();
+    }
+    snapshot.metadata.ref_attributes = take_ref_attributes(&mut snapshot.properties);
+    let managed: HashSet<Ustr> = managed_properties(&snapshot.metadata).collect();
+    let mut update = InstanceUpdate::new(id);
+
+    let old_ignore = tree.metadata(id).map(|m| m.ignore_unknown_instances);
+    if old_ignore != Some(snapshot.metadata.ignore_unknown_instances) {
+        update.changed_ignore_unknown_instances = Some(snapshot.metadata.ignore_unknown_instances);
+    }
+
+    if let Some(instance) = tree.dom_mut().get_by_ref_mut(id) {
+        if instance.name != snapshot.name {
+            instance.name = snapshot.name.clone();
+            update.changed_name = Some(snapshot.name.clone());
+        }
+        if instance.class != snapshot.class_name {
+            instance.class = snapshot.class_name;
+            update.changed_class_name = Some(snapshot.class_name);
+        }
+        let stale: Vec<Ustr> = instance
+            .properties
+            .keys()
+            .filter(|k| !managed.contains(*k) && !snapshot.properties.contains_key(*k))
+            .copied()
+            .collect();
+        for key in stale {
+            instance.properties.remove(&key);
+            update.changed_properties.insert(key, None);
+        }
+        for (key, mut value) in std::mem::take(&mut snapshot.properties) {
+            if managed.contains(&key) {
+                continue;
+            }
+            translate_ref(&mut value, ids);
+            if instance.properties.get(&key) != Some(&value) {
+                instance.properties.insert(key, value.clone());
+                update.changed_properties.insert(key, Some(value));
+            }
+        }
+    }
+    tree.set_metadata(id, snapshot.metadata);
+    if !update.is_empty() {
+        patch.updated.push(update);
+    }
+
+    for r in removed {
+        tree.remove(r);
+        patch.removed.push(r);
+    }
+    for child in children {
+        apply(tree, child, ids, patch);
+    }
+    for child in added {
+        add(tree, id, child, ids, patch);
+    }
+}
+
+fn add(
+    tree: &mut InstanceTree,
+    parent: Ref,
+    mut snapshot: InstanceSnapshot,
+    ids: &HashMap<Ref, Ref>,
+    patch: &mut AppliedPatch,
+) {
+    translate_refs_deep(&mut snapshot, ids);
+    let referent = tree.insert(parent, snapshot);
+    patch.added.push(referent);
+}
+
+fn translate_refs_deep(snapshot: &mut InstanceSnapshot, ids: &HashMap<Ref, Ref>) {
+    if !ids.is_empty() {
+        for value in snapshot.properties.values_mut() {
+            translate_ref(value, ids);
+        }
+    }
+    for child in &mut snapshot.children {
+        translate_refs_deep(child, ids);
+    }
+}
+
+fn translate_ref(value: &mut Variant, ids: &HashMap<Ref, Ref>) {
+    if let Variant::Ref(target) = value {
+        if let Some(mapped) = ids.get(target) {
+            *target = *mapped;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rbx_dom_weak::ustr;
+
+    use super::*;
+    use crate::snapshot::InstanceContext;
+
+    fn snap(class: &str, name: &str, children: Vec<InstanceSnapshot>) -> InstanceSnapshot {
+        let mut s = InstanceSnapshot::new(class, name, Arc::new(InstanceContext::default()));
+        s.children = children;
+        s
+    }
+
+    fn with_prop(mut s: InstanceSnapshot, key: &str, value: Variant) -> InstanceSnapshot {
+        s.properties.insert(ustr(key), value);
+        s
+    }
+
+    fn child_named(tree: &InstanceTree, parent: Ref, name: &str) -> Ref {
+        *tree
+            .dom()
+            .get_by_ref(parent)
+            .unwrap()
+            .children()
+            .iter()
+            .find(|r| tree.dom().get_by_ref(**r).unwrap().name == name)
+            .unwrap()
+    }
+
+    #[test]
+    fn unchanged_snapshot_changes_nothing() {
+        let make = || {
+            snap(
+                "Folder",
+                "Root",
+                vec![with_prop(
+                    snap("ModuleScript", "A", vec![]),
+                    "Source",
+                    Variant::String("return 1".into()),
+                )],
+            )
+        };
+        let mut tree = InstanceTree::new(make());
+        let root = tree.root_ref();
+        let mut patch = AppliedPatch::default();
+        reconcile(&mut tree, root, Some(make()), &mut patch);
+        assert!(patch.is_empty(), "{patch:?}");
+    }
+
+    #[test]
+    fn edited_property_is_an_update_that_keeps_the_referent() {
+        let mut tree = InstanceTree::new(snap(
+            "Folder",
+            "Root",
+            vec![with_prop(
+                snap("ModuleScript", "A", vec![]),
+                "Source",
+                Variant::String("return 1".into()),
+            )],
+        ));
+        let root = tree.root_ref();
+        let a = child_named(&tree, root, "A");
+        let mut patch = AppliedPatch::default();
+        let new = snap(
+            "Folder",
+            "Root",
+            vec![with_prop(
+                snap("ModuleScript", "A", vec![]),
+                "Source",
+                Variant::String("return 2".into()),
+            )],
+        );
+        reconcile(&mut tree, root, Some(new), &mut patch);
+        assert!(patch.added.is_empty() && patch.removed.is_empty());
+        assert_eq!(patch.updated.len(), 1);
+        assert_eq!(patch.updated[0].id, a);
+        assert_eq!(
+            patch.updated[0].changed_properties.get(&ustr("Source")),
+            Some(&Some(Variant::String("return 2".into())))
+        );
+        assert_eq!(child_named(&tree, root, "A"), a);
+    }
+
+    #[test]
+    fn class_change_is_remove_and_add() {
+        let mut tree = InstanceTree::new(snap("Folder", "Root", vec![snap("Script", "A", vec![])]));
+        let root = tree.root_ref();
+        let a = child_named(&tree, root, "A");
+        let mut patch = AppliedPatch::default();
+        reconcile(
+            &mut tree,
+            root,
+            Some(snap(
+                "Folder",
+                "Root",
+                vec![snap("LocalScript", "A", vec![])],
+            )),
+            &mut patch,
+        );
+        assert_eq!(patch.removed, vec![a]);
+        assert_eq!(patch.added.len(), 1);
+        let new_a = child_named(&tree, root, "A");
+        assert_eq!(tree.dom().get_by_ref(new_a).unwrap().class, "LocalScript");
+    }
+
+    #[test]
+    fn removed_property_and_child_are_reported() {
+        let mut tree = InstanceTree::new(with_prop(
+            snap("Folder", "Root", vec![snap("Folder", "Gone", vec![])]),
+            "Tags",
+            Variant::Tags(vec!["x".to_owned()].into()),
+        ));
+        let root = tree.root_ref();
+        let gone = child_named(&tree, root, "Gone");
+        let mut patch = AppliedPatch::default();
+        reconcile(
+            &mut tree,
+            root,
+            Some(snap("Folder", "Root", vec![])),
+            &mut patch,
+        );
+        assert_eq!(patch.removed, vec![gone]);
+        assert_eq!(
+            patch.updated[0].changed_properties.get(&ustr("Tags")),
+            Some(&None)
+        );
+        assert!(tree.dom().get_by_ref(gone).is_none());
+        assert!(tree.metadata(gone).is_none());
+    }
+
+    #[test]
+    fn root_cannot_be_removed() {
+        let mut tree = InstanceTree::new(snap("Folder", "Root", vec![]));
+        let root = tree.root_ref();
+        let mut patch = AppliedPatch::default();
+        assert!(!reconcile(&mut tree, root, None, &mut patch));
+        assert!(patch.is_empty());
+    }
+
+    #[test]
+    fn model_file_refs_are_translated_to_kept_instances() {
+        let target_id = Ref::new();
+        let mut target = snap("Part", "Target", vec![]);
+        target.snapshot_id = target_id;
+        let mut model = with_prop(
+            snap("Model", "M", vec![target]),
+            "PrimaryPart",
+            Variant::Ref(target_id),
+        );
+        model.snapshot_id = Ref::new();
+        let mut tree = InstanceTree::new(snap("Folder", "Root", vec![model]));
+        let root = tree.root_ref();
+        let m = child_named(&tree, root, "M");
+        let kept_target = child_named(&tree, m, "Target");
+
+        // A fresh read of the file decodes fresh referents.
+        let fresh_id = Ref::new();
+        let mut target = snap("Part", "Target", vec![]);
+        target.snapshot_id = fresh_id;
+        let mut model = with_prop(
+            snap("Model", "M", vec![target]),
+            "PrimaryPart",
+            Variant::Ref(fresh_id),
+        );
+        model.snapshot_id = Ref::new();
+        let mut patch = AppliedPatch::default();
+        reconcile(&mut tree, m, Some(model), &mut patch);
+        assert!(patch.is_empty(), "{patch:?}");
+        assert_eq!(
+            tree.dom()
+                .get_by_ref(m)
+                .unwrap()
+                .properties
+                .get(&ustr("PrimaryPart")),
+            Some(&Variant::Ref(kept_target))
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! `LiveServer`: the dev server's HTTP and WebSocket front (hyper 1, tokio).
+//!
+//! Only this module knows the wire format ([`wire`]) and does network I/O.
+//! It serves one [`ServeSession`]; [`LiveServer::start`] blocks until the
+//! server should stop and says why ([`ServerExitReason`]). Each start has its
+//! own tokio runtime; when it returns, the runtime is gone with every
+//! connection and WebSocket, and the session can be dropped.
+
+mod api;
+mod security;
+mod socket;
+pub mod wire;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::serve::ServeSession;
+
+/// The default limit on request bodies: generous enough for a whole place
+/// sent by the plugin.
+pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Why [`LiveServer::start`] returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerExitReason {
+    /// Ctrl-C or SIGTERM.
+    Shutdown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not start the server's runtime: {0}")]
+    Runtime(io::Error),
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        address: SocketAddr,
+        source: io::Error,
+    },
+}
+
+pub struct ServerOptions {
+    pub address: SocketAddr,
+    pub body_limit: usize,
+}
+
+pub struct LiveServer {
+    session: Arc<ServeSession>,
+    options: ServerOptions,
+}
+
+/// What every request handler shares.
+pub(crate) struct ServerState {
+    pub session: Arc<ServeSession>,
+    pub bound: SocketAddr,
+    pub body_limit: usize,
+}
+
+impl LiveServer {
+    pub fn new(session: Arc<ServeSession>, options: ServerOptions) -> LiveServer {
+        LiveServer { session, options }
+    }
+
+    /// Serves until told to stop. `on_listening` is called once the socket
+    /// is bound, with the real address (the port may have been 0).
+    pub fn start(
+        self,
+        on_listening: impl FnOnce(SocketAddr),
+    ) -> Result<ServerExitReason, ServerError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("atlas-server")
+            .enable_all()
+            .build()
+            .map_err(ServerError::Runtime)?;
+        let result = runtime.block_on(self.run(on_listening));
+        // Cancels every connection task (WebSockets included), which
+        // releases their hold on the session.
+        runtime.shutdown_timeout(Duration::from_secs(1));
+        result
+    }
+
+    async fn run(
+        self,
+        on_listening: impl FnOnce(SocketAddr),
+    ) -> Result<ServerExitReason, ServerError> {
+        let listener = bind(self.options.address).await?;
+        let bound = listener.local_addr().map_err(|source| ServerError::Bind {
+            address: self.options.address,
+            source,
+        })?;
+        on_listening(bound);
+        let state = Arc::new(ServerState {
+            session: self.session,
+            bound,
+            body_limit: self.options.body_limit,
+        });
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = match accepted {
+                        Ok(accepted) => accepted,
+                        Err(error) => {
+                            log::warn!("could not accept a connection: {error}");
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        let service = service_fn(move |request| {
+                            let state = state.clone();
+                            async move { Ok::<_, std::convert::Infallible>(api::handle(state, request).await) }
+                        });
+                        if let Err(error) = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .with_upgrades()
+                            .await
+                        {
+                            log::debug!("connection from {peer}: {error}");
+                        }
+                    });
+                }
+                reason = &mut shutdown => return Ok(reason),
+            }
+        }
+    }
+}
+
+/// Binds `address`, trying again a few times while the port is still held
+/// (by a server that just stopped).
+async fn bind(address: SocketAddr) -> Result<TcpListener, ServerError> {
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match TcpListener::bind(address).await {
+            Ok(listener) => return Ok(listener),
+            Err(error) if error.kind() == io::ErrorKind::AddrInUse && attempt < 5 => {
+                log::warn!("{address} is in use; trying again in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            Err(source) => return Err(ServerError::Bind { address, source }),
+        }
+    }
+}
+
+async fn shutdown_signal() -> ServerExitReason {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => ctrl_c().await,
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c().await;
+    ServerExitReason::Shutdown
+}
+
+/// Ctrl-C; never, if the handler cannot be installed.
+async fn ctrl_c() {
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        log::warn!("cannot listen for Ctrl-C: {error}");
+        std::future::pending::<()>().await;
+    }
+}

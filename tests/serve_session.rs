@@ -1,0 +1,409 @@
+//! The dev server's session, in process, with its real watcher: whatever
+//! happens to the files, the live tree ends equal to a fresh build of the
+//! folder, and a broken file never costs the last good tree.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use atlas::serve::ServeSession;
+use atlas::vfs::StdVfs;
+use common::compare::{compare, CompareOptions};
+use rbx_dom_weak::types::Variant;
+use rbx_dom_weak::{ustr, WeakDom};
+
+fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = common::temp_dir();
+    let root = dir.path().join("demo");
+    common::roundtrip::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-place"),
+        &root,
+        false,
+    );
+    (dir, root)
+}
+
+fn fresh_build(root: &Path) -> WeakDom {
+    let project = atlas::project::Project::locate(root).unwrap();
+    atlas::build::load_tree(&StdVfs, &project)
+        .unwrap_or_else(|e| panic!("fresh build: {e}"))
+        .tree
+        .into_dom()
+}
+
+fn difference(session: &ServeSession, expected: &WeakDom) -> Option<String> {
+    let tree = session.tree();
+    let comparison = compare(
+        tree.dom(),
+        tree.root_ref(),
+        expected,
+        expected.root_ref(),
+        &CompareOptions::exact(),
+    );
+    (!comparison.is_equal()).then(|| comparison.report(30))
+}
+
+/// Waits until the live tree equals a fresh build of the folder.
+fn wait_until_fresh(session: &ServeSession, root: &Path, what: &str) {
+    let expected = fresh_build(root);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match difference(session, &expected) {
+            None => return,
+            Some(report) if Instant::now() > deadline => {
+                panic!("after {what}, the live tree differs from a fresh build: {report}")
+            }
+            Some(_) => sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+type Step<'a> = Box<dyn Fn() + 'a>;
+
+/// Lets the watcher and the change processor catch up with the disk.
+fn settle() {
+    sleep(Duration::from_millis(400));
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn every_kind_of_edit_ends_equal_to_a_fresh_build() {
+    let (_dir, root) = demo_copy();
+    let src = root.join("src");
+    let session = ServeSession::new(&root).unwrap();
+    wait_until_fresh(&session, &root, "start");
+
+    let steps: Vec<(&str, Step)> = vec![
+        (
+            "editing a script",
+            Box::new(|| {
+                write(
+                    &src.join("ServerScriptService/Main.server.luau"),
+                    "print('edited')\n",
+                )
+            }),
+        ),
+        (
+            "adding a module",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Added.luau"),
+                    "return 'added'\n",
+                )
+            }),
+        ),
+        (
+            "renaming a module",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("ReplicatedStorage/Added.luau"),
+                    src.join("ReplicatedStorage/Renamed.luau"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "changing a script's kind by renaming",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("ReplicatedStorage/Renamed.luau"),
+                    src.join("ReplicatedStorage/Renamed.server.luau"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "deleting a script",
+            Box::new(|| {
+                std::fs::remove_file(src.join("ReplicatedStorage/Renamed.server.luau")).unwrap()
+            }),
+        ),
+        (
+            "editing a model file",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Baseplate.model.json5"),
+                    "{ className: 'Part', properties: { Anchored: true, Size: [64, 2, 64] } }\n",
+                )
+            }),
+        ),
+        (
+            "adding a meta file",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Util.meta.json5"),
+                    "{ attributes: { Version: 3 } }\n",
+                )
+            }),
+        ),
+        (
+            "editing a meta file",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Util.meta.json5"),
+                    "{ attributes: { Version: 4 }, properties: {} }\n",
+                )
+            }),
+        ),
+        (
+            "removing a meta file",
+            Box::new(|| {
+                std::fs::remove_file(src.join("ReplicatedStorage/Util.meta.json5")).unwrap()
+            }),
+        ),
+        (
+            "editing a folder's init meta",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Door/init.meta.json5"),
+                    "{ className: 'Model', properties: {} }\n",
+                )
+            }),
+        ),
+        (
+            "editing a text file",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Motd.txt"),
+                    "New message of the day\n",
+                )
+            }),
+        ),
+        (
+            "editing a CSV table",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Strings.csv"),
+                    "Key,Source,Context,Example,es\nHello,Hello,,,Hola\nBye,Bye,,,Adios\n",
+                )
+            }),
+        ),
+        (
+            "editing a data module",
+            Box::new(|| write(&src.join("ReplicatedStorage/Balance.toml"), "speed = 20\n")),
+        ),
+        (
+            "replacing a binary model",
+            Box::new(|| {
+                std::fs::copy(
+                    src.join("Workspace/Tree.rbxm"),
+                    src.join("Workspace/Tree2.rbxm"),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "editing a script in a nested project",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Signal/src/init.luau"),
+                    "return {}\n",
+                )
+            }),
+        ),
+        (
+            "editing a nested project file",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Signal/default.project.json5"),
+                    "{ name: 'Signal', tree: { $path: 'src', $attributes: { Nested: true } } }\n",
+                )
+            }),
+        ),
+        (
+            "adding a folder of files",
+            Box::new(|| {
+                write(&src.join("ReplicatedStorage/Lib/init.luau"), "return 1\n");
+                write(&src.join("ReplicatedStorage/Lib/Child.luau"), "return 2\n");
+            }),
+        ),
+        (
+            "renaming a folder",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("ReplicatedStorage/Lib"),
+                    src.join("ReplicatedStorage/Library"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "turning a folder into a script folder",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("ReplicatedStorage/Library/init.luau"),
+                    src.join("ReplicatedStorage/Library/init.server.luau"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "deleting a folder",
+            Box::new(|| std::fs::remove_dir_all(src.join("ReplicatedStorage/Library")).unwrap()),
+        ),
+        (
+            "renaming the target of a Ref",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("Workspace/Door/Frame.model.json5"),
+                    src.join("Workspace/Door/Panel.model.json5"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "restoring the target of a Ref",
+            Box::new(|| {
+                std::fs::rename(
+                    src.join("Workspace/Door/Panel.model.json5"),
+                    src.join("Workspace/Door/Frame.model.json5"),
+                )
+                .unwrap()
+            }),
+        ),
+        (
+            "adding an ignored file",
+            Box::new(|| {
+                write(
+                    &src.join("ReplicatedStorage/Util.spec.luau"),
+                    "return nil\n",
+                )
+            }),
+        ),
+        (
+            "editing the project file",
+            Box::new(|| {
+                write(&root.join("default.project.json5"), "{ name: 'DemoPlace', tree: { $className: 'DataModel', $path: 'src', Chat: { $className: 'Chat' } } }\n")
+            }),
+        ),
+    ];
+    for (what, step) in steps {
+        step();
+        wait_until_fresh(&session, &root, what);
+    }
+}
+
+#[test]
+fn a_burst_like_a_branch_switch_ends_equal_to_a_fresh_build() {
+    let (_dir, root) = demo_copy();
+    let src = root.join("src");
+    let session = ServeSession::new(&root).unwrap();
+    for i in 0..40 {
+        write(
+            &src.join(format!("ReplicatedStorage/Gen{}/Module{i}.luau", i % 4)),
+            &format!("return {i}\n"),
+        );
+    }
+    std::fs::remove_dir_all(src.join("Workspace/Door")).unwrap();
+    std::fs::rename(
+        src.join("ServerScriptService/Round"),
+        src.join("ServerScriptService/Rounds"),
+    )
+    .unwrap();
+    for i in 0..40 {
+        write(
+            &src.join(format!("ReplicatedStorage/Gen{}/Module{i}.luau", i % 4)),
+            &format!("return {} -- edited\n", i * 2),
+        );
+    }
+    std::fs::remove_dir_all(src.join("ReplicatedStorage/Gen3")).unwrap();
+    std::fs::rename(
+        src.join("ReplicatedStorage/Gen2"),
+        src.join("StarterGui/Gen2"),
+    )
+    .unwrap();
+    write(
+        &src.join("Workspace/Door/init.meta.json5"),
+        "{ className: 'Model' }\n",
+    );
+    write(
+        &src.join("Workspace/Door/Knob.model.json5"),
+        "{ className: 'Part' }\n",
+    );
+    wait_until_fresh(&session, &root, "a burst of changes");
+}
+
+#[test]
+fn an_invalid_project_file_keeps_the_last_good_tree_and_recovers() {
+    let (_dir, root) = demo_copy();
+    let session = ServeSession::new(&root).unwrap();
+    let good = fresh_build(&root);
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'DemoPlace', tree: ",
+    );
+    settle();
+    assert_eq!(
+        difference(&session, &good),
+        None,
+        "the last good tree is kept"
+    );
+    // Fixed, with a change: the spec files are no longer ignored.
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'DemoPlace', tree: { $className: 'DataModel', $path: 'src' } }\n",
+    );
+    wait_until_fresh(&session, &root, "fixing the project file");
+}
+
+#[test]
+fn a_broken_file_keeps_its_last_good_instance_and_the_rest_keeps_syncing() {
+    let (_dir, root) = demo_copy();
+    let src = root.join("src");
+    let session = ServeSession::new(&root).unwrap();
+    write(
+        &src.join("Workspace/Baseplate.model.json5"),
+        "{ className: 'Part', properties: { Anchored: ",
+    );
+    write(
+        &src.join("ServerScriptService/Main.server.luau"),
+        "print('still syncing')\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let synced = {
+            let tree = session.tree();
+            tree.dom().descendants().any(|i| {
+                i.properties.get(&ustr("Source"))
+                    == Some(&Variant::String("print('still syncing')\n".to_owned()))
+            })
+        };
+        if synced {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the script edit never arrived");
+        sleep(Duration::from_millis(20));
+    }
+    let baseplate_kept = session
+        .tree()
+        .dom()
+        .descendants()
+        .any(|i| i.name == "Baseplate" && i.class == "Part");
+    assert!(
+        baseplate_kept,
+        "the broken model's last good instance is kept"
+    );
+    write(
+        &src.join("Workspace/Baseplate.model.json5"),
+        "{ className: 'Part', properties: { Anchored: false } }\n",
+    );
+    wait_until_fresh(&session, &root, "fixing the broken model");
+}
+
+#[test]
+fn a_session_without_a_watcher_never_changes() {
+    let (_dir, root) = demo_copy();
+    let session = ServeSession::new_unwatched(&root).unwrap();
+    let before = fresh_build(&root);
+    write(&root.join("src/ReplicatedStorage/Added.luau"), "return 1\n");
+    settle();
+    assert_eq!(difference(&session, &before), None);
+}
