@@ -21,7 +21,7 @@ use crate::snapshot::{InstanceTree, InstigatingSource};
 use crate::vfs::watcher::{WatchError, WatchEvent, Watcher};
 use crate::vfs::{canonical_path, CachedVfs, EntryKind, Vfs};
 
-use super::instance_data::{InstanceData, PatchMessage};
+use super::instance_data::PatchMessage;
 use super::message_queue::MessageQueue;
 use super::processor::{Processor, ProcessorEvent};
 
@@ -101,91 +101,100 @@ impl ServeSession {
             path: located.clone(),
             source,
         })?;
+        let folder = project_file
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_path_buf();
+
+        // Watch first (on another thread, while the project is read), so no
+        // change made during the read is missed: its events wait in the
+        // channel for the processor.
+        let (sender, receiver) = mpsc::channel();
+        let watching = watch.then(|| {
+            let sender = sender.clone();
+            std::thread::Builder::new()
+                .name("atlas-watch-setup".to_owned())
+                .spawn(move || -> Result<Watcher, WatchError> {
+                    let start = std::time::Instant::now();
+                    let mut watcher = new_watcher(sender)?;
+                    watcher.watch(&folder)?;
+                    log::debug!(
+                        "watching {} (set up in {:.1?})",
+                        folder.display(),
+                        start.elapsed()
+                    );
+                    Ok(watcher)
+                })
+        });
+
         let vfs = Arc::new(CachedVfs::new());
-        let bytes = vfs.read(&project_file).map_err(|source| ServeError::Io {
-            path: project_file.clone(),
-            source,
-        })?;
-        let root_project = Project::from_bytes(&project_file, &bytes)?;
-        let loaded = load_tree(vfs.as_ref(), &project_file)?;
+        vfs.keep_contents(false);
+        let loaded = vfs
+            .read(&project_file)
+            .map_err(|source| ServeError::Io {
+                path: project_file.clone(),
+                source,
+            })
+            .and_then(|bytes| Ok(Project::from_bytes(&project_file, &bytes)?))
+            .and_then(|project| Ok((project, load_tree(vfs.as_ref(), &project_file)?)));
+        let watcher = match watching {
+            Some(Ok(thread)) => Some(thread.join().map_err(|_| {
+                ServeError::Thread(std::io::Error::other("the watcher setup panicked"))
+            })??),
+            Some(Err(e)) => return Err(ServeError::Thread(e)),
+            None => None,
+        };
+        vfs.keep_contents(true);
+        let (root_project, loaded) = loaded?;
         for warning in &loaded.ref_warnings {
             log::warn!("{warning}");
         }
         let mut tree = loaded.tree;
+        let start = std::time::Instant::now();
         tree.enable_path_index();
-        let tree = Arc::new(Mutex::new(tree));
-        let queue = Arc::new(MessageQueue::new());
+        log::debug!("indexed the tree's paths in {:.1?}", start.elapsed());
 
         let mut session = ServeSession {
             processor: None,
             session_id: uuid::Uuid::new_v4().to_string(),
             project: root_project,
             project_file,
-            tree,
+            tree: Arc::new(Mutex::new(tree)),
             vfs,
-            queue,
+            queue: Arc::new(MessageQueue::new()),
         };
-        if watch {
-            session.processor = Some(
-                session
-                    .start_processor(loaded.ref_warnings.iter().map(|w| w.to_string()).collect())?,
-            );
+        if let Some(mut watcher) = watcher {
+            for root in session.outside_roots() {
+                watcher.watch(&root)?;
+            }
+            let processor = Processor {
+                tree: session.tree.clone(),
+                vfs: session.vfs.clone(),
+                queue: session.queue.clone(),
+                root_project: session.project_file.clone(),
+                known_warnings: loaded.ref_warnings.iter().map(|w| w.to_string()).collect(),
+                failed_units: Vec::new(),
+            };
+            let thread = std::thread::Builder::new()
+                .name("atlas-change-processor".to_owned())
+                .spawn(move || processor.run(receiver))
+                .map_err(ServeError::Thread)?;
+            session.processor = Some(ProcessorHandle {
+                sender,
+                thread: Some(thread),
+                watcher: Some(watcher),
+            });
         }
         Ok(session)
     }
 
-    fn start_processor(
-        &self,
-        known_warnings: std::collections::HashSet<String>,
-    ) -> Result<ProcessorHandle, ServeError> {
-        let (sender, receiver) = mpsc::channel();
-        let watch_sender = sender.clone();
-        let mut watcher = Watcher::new(move |event| {
-            let event = match event {
-                WatchEvent::Changed(paths) => ProcessorEvent::Changed(paths),
-                WatchEvent::Rescan => {
-                    log::warn!("the file watcher lost events; reading the project again");
-                    ProcessorEvent::Rescan
-                }
-                WatchEvent::Error(message) => {
-                    log::warn!("file watcher: {message}");
-                    return;
-                }
-            };
-            let _ = watch_sender.send(event);
-        })?;
-        for root in self.watch_roots() {
-            watcher.watch(&root)?;
-        }
-        log::debug!("watching {:?}", watcher.watched());
-
-        let processor = Processor {
-            tree: self.tree.clone(),
-            vfs: self.vfs.clone(),
-            queue: self.queue.clone(),
-            root_project: self.project_file.clone(),
-            known_warnings,
-            failed_units: Vec::new(),
-        };
-        let thread = std::thread::Builder::new()
-            .name("atlas-change-processor".to_owned())
-            .spawn(move || processor.run(receiver))
-            .map_err(ServeError::Thread)?;
-        Ok(ProcessorHandle {
-            sender,
-            thread: Some(thread),
-            watcher: Some(watcher),
-        })
-    }
-
-    /// The project folder, and every path the tree depends on that lies
-    /// outside it (`$path: "../shared"`).
-    fn watch_roots(&self) -> Vec<PathBuf> {
+    /// Every path the tree depends on that lies outside the project folder
+    /// (`$path: "../shared"`).
+    fn outside_roots(&self) -> Vec<PathBuf> {
         let folder = self.project_folder().to_path_buf();
-        let mut roots = vec![folder.clone()];
         let tree = self.tree();
         let Some(index) = tree.path_index() else {
-            return roots;
+            return Vec::new();
         };
         let mut outside: Vec<PathBuf> = index
             .paths()
@@ -200,8 +209,7 @@ impl ServeSession {
             .map(Path::to_path_buf)
             .collect();
         outside.sort();
-        roots.append(&mut outside);
-        roots
+        outside
     }
 
     pub fn session_id(&self) -> &str {
@@ -237,25 +245,34 @@ impl ServeSession {
         self.tree().root_ref()
     }
 
-    /// The instances `ids` and all their descendants, with the message
-    /// cursor they are current at. `Err` names the first unknown id.
-    pub fn read(&self, ids: &[Ref]) -> Result<(u32, Vec<InstanceData>), Ref> {
+    /// Calls `f` with the tree, the message cursor it is current at, and
+    /// the instances `ids` and all their descendants (each once, parents
+    /// first), all under the tree lock. `Err` names the first unknown id.
+    pub fn read<R>(
+        &self,
+        ids: &[Ref],
+        f: impl FnOnce(&InstanceTree, u32, &[Ref]) -> R,
+    ) -> Result<R, Ref> {
         let tree = self.tree();
         // Under the tree lock: patches are pushed under it too.
         let cursor = self.queue.cursor();
-        let mut instances = Vec::new();
+        let mut referents = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for id in ids {
             if tree.dom().get_by_ref(*id).is_none() {
                 return Err(*id);
             }
-            for data in InstanceData::subtree(&tree, *id) {
-                if seen.insert(data.id) {
-                    instances.push(data);
+            if ids.len() == 1 {
+                referents.extend(tree.dom().descendants_of(*id).map(|i| i.referent()));
+                break;
+            }
+            for instance in tree.dom().descendants_of(*id) {
+                if seen.insert(instance.referent()) {
+                    referents.push(instance.referent());
                 }
             }
         }
-        Ok((cursor, instances))
+        Ok(f(&tree, cursor, &referents))
     }
 
     /// The file that holds the source of the script `id`: the first of its
@@ -283,6 +300,23 @@ impl ServeSession {
             .find_map(|p| canonical_path(p).ok().filter(|c| c.starts_with(folder)))
             .ok_or(OpenError::NoFile(id))
     }
+}
+
+fn new_watcher(sender: mpsc::Sender<ProcessorEvent>) -> Result<Watcher, WatchError> {
+    Watcher::new(move |event| {
+        let event = match event {
+            WatchEvent::Changed(paths) => ProcessorEvent::Changed(paths),
+            WatchEvent::Rescan => {
+                log::warn!("the file watcher lost events; reading the project again");
+                ProcessorEvent::Rescan
+            }
+            WatchEvent::Error(message) => {
+                log::warn!("file watcher: {message}");
+                return;
+            }
+        };
+        let _ = sender.send(event);
+    })
 }
 
 impl Drop for ServeSession {

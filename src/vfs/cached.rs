@@ -8,8 +8,10 @@
 //! looked for beside every file).
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use super::{DirEntry, EntryKind, StdVfs, Vfs};
@@ -22,10 +24,25 @@ struct Cache {
     kinds: HashMap<PathBuf, Option<EntryKind>>,
 }
 
-#[derive(Default)]
+/// The cache is split into shards by path, so the parallel reads of a
+/// first snapshot rarely wait for each other.
+const SHARDS: usize = 32;
+
 pub struct CachedVfs {
     inner: StdVfs,
-    cache: RwLock<Cache>,
+    shards: Vec<RwLock<Cache>>,
+    /// Whether file contents are kept (listings and kinds always are).
+    keep_contents: AtomicBool,
+}
+
+impl Default for CachedVfs {
+    fn default() -> Self {
+        CachedVfs {
+            inner: StdVfs,
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            keep_contents: AtomicBool::new(true),
+        }
+    }
 }
 
 impl CachedVfs {
@@ -33,88 +50,120 @@ impl CachedVfs {
         Self::default()
     }
 
+    /// Turns the keeping of file contents on or off. The dev server reads
+    /// the whole project once at start-up with it off: copying every file
+    /// into the cache then costs start-up time for files most of which
+    /// never change, and the system's page cache has them anyway. From the
+    /// first change on, what is read again is kept.
+    pub fn keep_contents(&self, keep: bool) {
+        self.keep_contents.store(keep, Ordering::Relaxed);
+    }
+
     /// Forgets what is known about `path`, the listing of its folder, and,
     /// if it was a folder, everything under it.
     pub fn invalidate(&self, path: &Path) {
-        let mut cache = match self.cache.write() {
-            Ok(cache) => cache,
-            Err(poisoned) => poisoned.into_inner(),
+        let was_dir = {
+            let shard = self.read_shard(path);
+            shard.listings.contains_key(path)
+                || matches!(shard.kinds.get(path), Some(Some(EntryKind::Dir)))
         };
-        let was_dir = cache.listings.contains_key(path)
-            || matches!(cache.kinds.get(path), Some(Some(EntryKind::Dir)));
-        cache.contents.remove(path);
-        cache.listings.remove(path);
-        cache.kinds.remove(path);
+        {
+            let mut shard = self.write_shard(path);
+            shard.contents.remove(path);
+            shard.listings.remove(path);
+            shard.kinds.remove(path);
+        }
         if let Some(parent) = path.parent() {
-            cache.listings.remove(parent);
+            self.write_shard(parent).listings.remove(parent);
         }
         if was_dir {
-            cache.contents.retain(|p, _| !p.starts_with(path));
-            cache.listings.retain(|p, _| !p.starts_with(path));
-            cache.kinds.retain(|p, _| !p.starts_with(path));
+            for shard in &self.shards {
+                let mut shard = lock_write(shard);
+                shard.contents.retain(|p, _| !p.starts_with(path));
+                shard.listings.retain(|p, _| !p.starts_with(path));
+                shard.kinds.retain(|p, _| !p.starts_with(path));
+            }
         }
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
-        *self.cache_mut() = Cache::default();
+        for shard in &self.shards {
+            *lock_write(shard) = Cache::default();
+        }
     }
 
-    fn cache(&self) -> std::sync::RwLockReadGuard<'_, Cache> {
-        match self.cache.read() {
+    fn shard(&self, path: &Path) -> &RwLock<Cache> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut hasher);
+        &self.shards[(hasher.finish() as usize) % SHARDS]
+    }
+
+    fn read_shard(&self, path: &Path) -> std::sync::RwLockReadGuard<'_, Cache> {
+        match self.shard(path).read() {
             Ok(cache) => cache,
             Err(poisoned) => poisoned.into_inner(),
         }
     }
 
-    fn cache_mut(&self) -> std::sync::RwLockWriteGuard<'_, Cache> {
-        match self.cache.write() {
-            Ok(cache) => cache,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    fn write_shard(&self, path: &Path) -> std::sync::RwLockWriteGuard<'_, Cache> {
+        lock_write(self.shard(path))
+    }
+}
+
+fn lock_write(lock: &RwLock<Cache>) -> std::sync::RwLockWriteGuard<'_, Cache> {
+    match lock.write() {
+        Ok(cache) => cache,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
 impl Vfs for CachedVfs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        if let Some(bytes) = self.cache().contents.get(path) {
+        if let Some(bytes) = self.read_shard(path).contents.get(path) {
             return Ok(bytes.as_ref().clone());
         }
         let bytes = self.inner.read(path)?;
-        self.cache_mut()
+        if !self.keep_contents.load(Ordering::Relaxed) {
+            return Ok(bytes);
+        }
+        self.write_shard(path)
             .contents
             .insert(path.to_path_buf(), Arc::new(bytes.clone()));
         Ok(bytes)
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
-        if let Some(entries) = self.cache().listings.get(path) {
+        if let Some(entries) = self.read_shard(path).listings.get(path) {
             return Ok(entries.as_ref().clone());
         }
         let entries = self.inner.read_dir(path)?;
-        let mut cache = self.cache_mut();
         for entry in &entries {
-            cache.kinds.insert(entry.path.clone(), Some(entry.kind));
+            self.write_shard(&entry.path)
+                .kinds
+                .insert(entry.path.clone(), Some(entry.kind));
         }
-        cache
+        self.write_shard(path)
             .listings
             .insert(path.to_path_buf(), Arc::new(entries.clone()));
         Ok(entries)
     }
 
     fn kind(&self, path: &Path) -> io::Result<EntryKind> {
-        if let Some(kind) = self.cache().kinds.get(path) {
+        if let Some(kind) = self.read_shard(path).kinds.get(path) {
             return kind.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound));
         }
         match self.inner.kind(path) {
             Ok(kind) => {
-                self.cache_mut()
+                self.write_shard(path)
                     .kinds
                     .insert(path.to_path_buf(), Some(kind));
                 Ok(kind)
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.cache_mut().kinds.insert(path.to_path_buf(), None);
+                self.write_shard(path)
+                    .kinds
+                    .insert(path.to_path_buf(), None);
                 Err(e)
             }
             Err(e) => Err(e),
@@ -140,6 +189,18 @@ mod tests {
         std::fs::write(&file, "two").unwrap();
         assert_eq!(vfs.read(&file).unwrap(), b"one");
         vfs.invalidate(&file);
+        assert_eq!(vfs.read(&file).unwrap(), b"two");
+    }
+
+    #[test]
+    fn contents_are_not_kept_when_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, "one").unwrap();
+        let vfs = CachedVfs::new();
+        vfs.keep_contents(false);
+        assert_eq!(vfs.read(&file).unwrap(), b"one");
+        std::fs::write(&file, "two").unwrap();
         assert_eq!(vfs.read(&file).unwrap(), b"two");
     }
 

@@ -11,7 +11,7 @@ use rbx_dom_weak::types::Ref;
 use serde::Serialize;
 
 use super::security::check_request;
-use super::wire::{self, to_msgpack, ErrorResponse, Instances, ReadResponse, ServerInfo};
+use super::wire::{self, to_msgpack, ErrorResponse, Instance, Instances, ReadResponse, ServerInfo};
 use super::{socket, ServerState};
 use crate::serve::OpenError;
 use crate::syncback::VISIBLE_SERVICES;
@@ -92,15 +92,23 @@ fn route(state: &ServerState, method: &Method, path: &str) -> Response<Body> {
             Ok(ids) => ids,
             Err(message) => return error(StatusCode::BAD_REQUEST, "BadRequest", &message),
         };
-        return match session.read(&ids) {
-            Ok((cursor, instances)) => msgpack(
+        let read = session.read(&ids, |tree, cursor, referents| {
+            msgpack(
                 StatusCode::OK,
                 &ReadResponse {
                     session_id: session.session_id(),
                     message_cursor: cursor,
-                    instances: Instances::new(&instances),
+                    instances: Instances(
+                        referents
+                            .iter()
+                            .filter_map(|r| Instance::from_tree(tree, *r))
+                            .collect(),
+                    ),
                 },
-            ),
+            )
+        });
+        return match read {
+            Ok(response) => response,
             Err(id) => error(
                 StatusCode::NOT_FOUND,
                 "NotFound",

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::UstrMap;
 use serde::Serialize;
 
 use crate::serve::{InstanceData, PatchMessage};
 use crate::snapshot::patch::InstanceUpdate;
+use crate::snapshot::InstanceTree;
 
 /// The protocol version the Atlas plugin speaks.
 pub const PROTOCOL_VERSION: u64 = 6;
@@ -62,9 +64,26 @@ pub struct Instance<'a> {
     pub parent: Ref,
     pub name: &'a str,
     pub class_name: &'a str,
-    pub properties: BTreeMap<&'a str, &'a Variant>,
+    pub properties: Properties<'a>,
     pub children: &'a [Ref],
     pub metadata: InstanceMetadata,
+}
+
+/// An instance's properties, SharedStrings left out (the plugin cannot
+/// decode them).
+#[derive(Debug)]
+pub struct Properties<'a>(pub &'a UstrMap<Variant>);
+
+impl Serialize for Properties<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let count = self.0.values().filter(|v| sendable(v)).count();
+        let mut map = serializer.serialize_map(Some(count))?;
+        for (key, value) in self.0.iter().filter(|(_, v)| sendable(v)) {
+            map.serialize_entry(key.as_str(), value)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -80,17 +99,30 @@ impl<'a> Instance<'a> {
             parent: data.parent,
             name: &data.name,
             class_name: data.class_name.as_str(),
-            properties: data
-                .properties
-                .iter()
-                .filter(|(_, v)| sendable(v))
-                .map(|(k, v)| (k.as_str(), v))
-                .collect(),
+            properties: Properties(&data.properties),
             children: &data.children,
             metadata: InstanceMetadata {
                 ignore_unknown_instances: data.ignore_unknown_instances,
             },
         }
+    }
+
+    /// Straight from the live tree (for reads, under the tree lock).
+    pub fn from_tree(tree: &'a InstanceTree, id: Ref) -> Option<Self> {
+        let instance = tree.dom().get_by_ref(id)?;
+        Some(Instance {
+            id,
+            parent: instance.parent(),
+            name: &instance.name,
+            class_name: instance.class.as_str(),
+            properties: Properties(&instance.properties),
+            children: instance.children(),
+            metadata: InstanceMetadata {
+                ignore_unknown_instances: tree
+                    .metadata(id)
+                    .is_some_and(|m| m.ignore_unknown_instances),
+            },
+        })
     }
 }
 

@@ -1,0 +1,251 @@
+//! `cargo bench --bench serve`: the dev server on a large generated project.
+//!
+//! Generates `../shared/bench/gen_project.py OUT --scripts 3000 --models 1000`
+//! under `bench/out/project` (once), then measures with the release binary:
+//! - `atlas build` of the project (median of 5), the reference;
+//! - start-up: from spawning `atlas serve` to the first successful
+//!   `/api/read` of the root (median of 5);
+//! - change latency: from writing a script to receiving the WebSocket frame
+//!   that carries its patch, over 200 edits (median and p99), with the
+//!   processor's debounce (10 ms quiet, 50 ms at most);
+//! - idle CPU of the server over 5 s after the edits.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let project = repo.join("bench/out/project");
+    if !project.is_dir() {
+        let status = Command::new("python3")
+            .arg(repo.join("../shared/bench/gen_project.py"))
+            .arg(&project)
+            .args(["--scripts", "3000", "--models", "1000"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "gen_project.py failed");
+    }
+    let atlas = env!("CARGO_BIN_EXE_atlas");
+    let scripts = script_files(&project);
+    println!("project: {} ({} scripts)", project.display(), scripts.len());
+
+    // Builds and serve start-ups alternate, so both see the same machine.
+    let output = repo.join("bench/out/serve-bench.rbxl");
+    let mut builds = Vec::new();
+    let mut startups = Vec::new();
+    let mut reads = Vec::new();
+    for run in 0..10 {
+        let start = Instant::now();
+        let status = Command::new(atlas)
+            .arg("build")
+            .arg(&project)
+            .arg("-o")
+            .arg(&output)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let build = start.elapsed();
+
+        let start = Instant::now();
+        let mut server = Server::start(atlas, &project);
+        let root = server.root_id();
+        let read_start = Instant::now();
+        let (status, body) = server.get(&format!("/api/read/{root}"));
+        assert_eq!(status, 200);
+        let startup = start.elapsed();
+        let read = read_start.elapsed();
+        server.stop();
+        if run == 0 {
+            println!(
+                "the root's read response: {:.1} MB",
+                body.len() as f64 / 1e6
+            );
+            continue; // warm-up
+        }
+        builds.push(build);
+        startups.push(startup);
+        reads.push(read);
+    }
+    let _ = std::fs::remove_file(&output);
+    let build = median(&mut builds);
+    println!("atlas build: median {} (9 runs)", ms(build));
+
+    let startup = median(&mut startups);
+    println!(
+        "serve start-up to first /api/read of the root: median {} ({:.2}x build)",
+        ms(startup),
+        startup.as_secs_f64() / build.as_secs_f64()
+    );
+    println!(
+        "  of which the /api/read itself: median {}",
+        ms(median(&mut reads))
+    );
+
+    let mut server = Server::start(atlas, &project);
+    let root = server.root_id();
+    server.get(&format!("/api/read/{root}"));
+    let (mut socket, _) = tungstenite::connect(format!(
+        "ws://localhost:{}/api/socket/0",
+        server.address.port()
+    ))
+    .expect("the socket connects");
+    if let tungstenite::stream::MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+    }
+    // Unique to this run: the files keep the last run's edits.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut latencies = Vec::new();
+    for i in 0..200 {
+        let path = &scripts[(i * 7) % scripts.len()];
+        let text = format!("-- edit {i} of run {run}\nreturn {i}\n");
+        let start = Instant::now();
+        std::fs::write(path, &text).unwrap();
+        loop {
+            match socket.read().expect("a frame within 5 s") {
+                tungstenite::Message::Binary(bytes) => {
+                    let needle = format!("-- edit {i} of run {run}\n");
+                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        break;
+                    }
+                }
+                _ => continue,
+            }
+        }
+        latencies.push(start.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100 - 1];
+    println!(
+        "edit -> WebSocket frame over 200 edits: median {}, p99 {}, max {} (debounce: 10 ms quiet, 50 ms at most)",
+        ms(latencies[latencies.len() / 2]),
+        ms(p99),
+        ms(*latencies.last().unwrap())
+    );
+
+    let before = cpu_ticks(server.child.id());
+    std::thread::sleep(Duration::from_secs(5));
+    let after = cpu_ticks(server.child.id());
+    let ticks_per_second = 100.0;
+    println!(
+        "idle CPU over 5 s: {:.2}% of one core",
+        (after - before) as f64 / ticks_per_second / 5.0 * 100.0
+    );
+    server.stop();
+}
+
+fn script_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "luau")
+                && !path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("init.")
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// utime + stime of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // Fields 14 and 15 of the line; 12 and 13 after the name and state.
+    field(11) + field(12)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+struct Server {
+    child: Child,
+    address: SocketAddr,
+}
+
+impl Server {
+    fn start(atlas: &str, project: &Path) -> Server {
+        let mut child = Command::new(atlas)
+            .arg("serve")
+            .arg(project)
+            .args(["--port", "0"])
+            .env("ATLAS_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = lines.next().unwrap().unwrap();
+        let address = line
+            .strip_prefix("listening: http://")
+            .unwrap()
+            .parse()
+            .unwrap();
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, address }
+    }
+
+    fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(self.address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+            self.address.port()
+        )
+        .unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
+        (status, response[split + 4..].to_vec())
+    }
+
+    fn root_id(&self) -> String {
+        let (status, body) = self.get("/api/rojo");
+        assert_eq!(status, 200);
+        let info: serde_json::Value = rmp_serde::from_slice(&body).unwrap();
+        info["rootInstanceId"].as_str().unwrap().to_owned()
+    }
+
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
