@@ -1,10 +1,14 @@
 //! `atlas serve [PROJECT] [--address IP] [--port N]`
 //!
 //! Runs the dev server in a loop: each time round it reads the project into
-//! a fresh session and serves it until the server says why it stopped.
-//! Today the only reason is a shutdown (Ctrl-C or SIGTERM), which ends the
-//! process with exit code 0; live syncback will add a reason that comes
-//! back round the loop.
+//! a fresh session and serves it until the server says why it stopped. A
+//! shutdown (Ctrl-C or SIGTERM) ends the process with exit code 0. A live
+//! syncback (the plugin's Syncback button) writes the DataModel it carries
+//! into the project exactly as `atlas syncback` would (the same
+//! `syncback::plan` and `ChangeSet::apply`, clean mode), once the old
+//! session, its watcher and every connection are gone; then the loop serves
+//! the project again on the same address with a new session. A failed
+//! syncback is logged, leaves the project as it was, and serving resumes.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -17,7 +21,11 @@ use clap::Args;
 
 use crate::project::Project;
 use crate::serve::ServeSession;
-use crate::web::{LiveServer, ServerExitReason, ServerOptions, DEFAULT_BODY_LIMIT};
+use crate::syncback::{describe, SyncbackOptions};
+use crate::vfs::StdVfs;
+use crate::web::{
+    LiveServer, ServerExitReason, ServerOptions, SyncbackPayload, DEFAULT_BODY_LIMIT,
+};
 
 /// The port when neither the flag nor the project gives one.
 pub const DEFAULT_PORT: u16 = 34873;
@@ -45,9 +53,6 @@ impl ServeCommand {
     pub fn run(self) -> anyhow::Result<()> {
         crate::reflection::preload();
         let mut address: Option<SocketAddr> = None;
-        // Every exit reason but a shutdown comes back round with a fresh
-        // session on the same address; live syncback adds the first one.
-        #[allow(clippy::never_loop)]
         loop {
             let start = Instant::now();
             let session = ServeSession::new(&self.project)
@@ -59,6 +64,7 @@ impl ServeCommand {
                 count,
                 start.elapsed().as_secs_f64()
             );
+            let project_file = session.project_file().to_path_buf();
             let target = address.unwrap_or_else(|| self.address_for(session.project()));
             let server = LiveServer::new(
                 Arc::new(session),
@@ -76,6 +82,9 @@ impl ServeCommand {
                     log::info!("stopped");
                     return Ok(());
                 }
+                ServerExitReason::SyncbackRequested(payload) => {
+                    run_live_syncback(&project_file, *payload);
+                }
             }
         }
     }
@@ -87,6 +96,39 @@ impl ServeCommand {
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let port = self.port.or(project.serve_port).unwrap_or(DEFAULT_PORT);
         SocketAddr::new(ip, port)
+    }
+}
+
+/// Writes the DataModel of a live syncback into the project. The server and
+/// its session are gone by now, so no watcher sees these writes.
+fn run_live_syncback(project_file: &std::path::Path, payload: SyncbackPayload) {
+    let start = Instant::now();
+    log::info!("live syncback: writing the project");
+    let outcome = crate::syncback::plan(
+        &StdVfs,
+        project_file,
+        payload.dom,
+        SyncbackOptions::default(),
+    )
+    .map_err(anyhow::Error::from)
+    .and_then(|plan| {
+        for warning in &plan.result.warnings {
+            log::warn!("{warning}");
+        }
+        let instances = plan.result.instances;
+        let applied = plan.result.changes.apply(&plan.project.folder)?;
+        Ok((applied, instances))
+    });
+    match outcome {
+        Ok((applied, instances)) => log::info!(
+            "live syncback: {} ({} instances) in {:.2}s; serving again",
+            describe(&applied),
+            instances,
+            start.elapsed().as_secs_f64()
+        ),
+        Err(error) => {
+            log::error!("live syncback failed, the project is as it was: {error:#}; serving again")
+        }
     }
 }
 

@@ -7,7 +7,6 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::build::load_tree;
 use crate::dom_file::{self, Container, DomFileKind};
 use crate::project::Project;
 use crate::syncback::{self, describe, list_lines, SyncbackOptions};
@@ -47,7 +46,6 @@ impl SyncbackCommand {
         crate::reflection::preload();
         let start = Instant::now();
         let project_file = Project::locate(&self.project)?;
-        let project = Project::load(&project_file)?;
 
         let Some(kind) = DomFileKind::from_path(&self.input) else {
             bail!(
@@ -67,16 +65,9 @@ impl SyncbackCommand {
         let options = SyncbackOptions {
             incremental: self.incremental,
         };
-        let old_tree = if options.needs_old_tree(&project) {
-            let loaded = load_tree(&StdVfs, &project_file)
-                .context("incremental syncback (and ignoreTrees) needs the project as it is on disk to build")?;
-            Some(loaded.tree)
-        } else {
-            None
-        };
-
-        let result = syncback::syncback(&StdVfs, &project, old_tree.as_ref(), dom, options)
-            .with_context(|| format!("could not sync {} back", self.input.display()))?;
+        let syncback::Plan { project, result } =
+            syncback::plan(&StdVfs, &project_file, dom, options)
+                .with_context(|| format!("could not sync {} back", self.input.display()))?;
         for warning in &result.warnings {
             log::warn!("{warning}");
         }

@@ -15,8 +15,14 @@
 //!
 //! Clean mode (the default) lays everything out afresh; incremental mode
 //! keeps the file names and formats of instances that match.
+//!
+//! [`plan`] wraps the core for a project file on disk: `atlas syncback` and
+//! live syncback (`atlas serve`, `POST /api/syncback`) both call it, then
+//! `ChangeSet::apply`, so the two write the same bytes for the same DOM.
+//! [`chunks`] turns what the plugin sends back into a DOM.
 
 mod changeset;
+pub mod chunks;
 mod emit;
 mod incremental;
 mod layout;
@@ -278,6 +284,35 @@ fn ignored_tree_paths(tree: &InstanceTree, rules: &crate::project::SyncbackRules
         .filter_map(|i| tree.metadata(i.referent()))
         .flat_map(|m| m.relevant_paths.iter().cloned())
         .collect()
+}
+
+/// A syncback ready to apply: the project it is for, and what changes.
+#[derive(Debug)]
+pub struct Plan {
+    pub project: Project,
+    pub result: SyncbackResult,
+}
+
+/// Reads the project at `project_file` (and, when needed, the tree on disk
+/// now) and computes what syncing `dom` back changes. Writes nothing.
+pub fn plan(
+    vfs: &dyn Vfs,
+    project_file: &Path,
+    dom: WeakDom,
+    options: SyncbackOptions,
+) -> Result<Plan, SyncbackError> {
+    let bytes = vfs.read(project_file).map_err(|source| SyncbackError::Io {
+        path: project_file.to_path_buf(),
+        source,
+    })?;
+    let project = Project::from_bytes(project_file, &bytes)?;
+    let old_tree = if options.needs_old_tree(&project) {
+        Some(crate::build::load_tree(vfs, project_file)?.tree)
+    } else {
+        None
+    };
+    let result = syncback(vfs, &project, old_tree.as_ref(), dom, options)?;
+    Ok(Plan { project, result })
 }
 
 /// A model file's DOM re-rooted at its one top-level instance (syncback of

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::security::check_request;
 use super::wire::{self, to_msgpack, ErrorResponse, Instance, Instances, ReadResponse, ServerInfo};
-use super::{socket, ServerState};
+use super::{socket, syncback, ServerState};
 use crate::serve::OpenError;
 use crate::syncback::VISIBLE_SERVICES;
 
@@ -39,8 +39,8 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
     // Read (and bound) the body before anything else looks at the request.
     let (parts, body) = request.into_parts();
     if !socket::is_upgrade(&parts.headers) {
-        match Limited::new(body, state.body_limit).collect().await {
-            Ok(collected) => drop(collected.to_bytes()),
+        let body = match Limited::new(body, state.body_limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
             Err(e) => {
                 let too_large = e
                     .downcast_ref::<http_body_util::LengthLimitError>()
@@ -62,6 +62,13 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
                     )
                 };
             }
+        };
+        if path == "/api/syncback" {
+            return if method == Method::POST {
+                syncback::handle(&state, &body).await
+            } else {
+                method_not_allowed(&path)
+            };
         }
         return route(&state, &method, &path);
     }

@@ -9,7 +9,10 @@
 mod api;
 mod security;
 mod socket;
+mod syncback;
 pub mod wire;
+
+pub use syncback::SyncbackPayload;
 
 use std::io;
 use std::net::SocketAddr;
@@ -28,10 +31,13 @@ use crate::serve::ServeSession;
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024 * 1024;
 
 /// Why [`LiveServer::start`] returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum ServerExitReason {
     /// Ctrl-C or SIGTERM.
     Shutdown,
+    /// The plugin sent the whole DataModel (`POST /api/syncback`): write it
+    /// into the project, then serve again.
+    SyncbackRequested(Box<SyncbackPayload>),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,7 @@ pub(crate) struct ServerState {
     pub session: Arc<ServeSession>,
     pub bound: SocketAddr,
     pub body_limit: usize,
+    pub syncback: syncback::SyncbackSignal,
 }
 
 impl LiveServer {
@@ -68,7 +75,9 @@ impl LiveServer {
     }
 
     /// Serves until told to stop. `on_listening` is called once the socket
-    /// is bound, with the real address (the port may have been 0).
+    /// is bound, with the real address (the port may have been 0). When it
+    /// returns, the server's runtime, every connection and the session are
+    /// gone (the session's watcher and thread with it).
     pub fn start(
         self,
         on_listening: impl FnOnce(SocketAddr),
@@ -79,10 +88,14 @@ impl LiveServer {
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;
+        let session = Arc::downgrade(&self.session);
         let result = runtime.block_on(self.run(on_listening));
         // Cancels every connection task (WebSockets included), which
         // releases their hold on the session.
         runtime.shutdown_timeout(Duration::from_secs(1));
+        if session.upgrade().is_some() {
+            log::error!("the session outlived its server (a bug); it will be dropped late");
+        }
         result
     }
 
@@ -100,10 +113,16 @@ impl LiveServer {
             session: self.session,
             bound,
             body_limit: self.options.body_limit,
+            syncback: syncback::SyncbackSignal::default(),
         });
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
-        loop {
+        // Tells open connections to finish what they are answering, then
+        // close (WebSockets are cut when the runtime stops).
+        let (closing, closing_receiver) = tokio::sync::watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        let reason = loop {
+            while connections.try_join_next().is_some() {}
             tokio::select! {
                 accepted = listener.accept() => {
                     let (stream, peer) = match accepted {
@@ -114,24 +133,53 @@ impl LiveServer {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    let state = state.clone();
-                    tokio::spawn(async move {
-                        let service = service_fn(move |request| {
-                            let state = state.clone();
-                            async move { Ok::<_, std::convert::Infallible>(api::handle(state, request).await) }
-                        });
-                        if let Err(error) = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .with_upgrades()
-                            .await
-                        {
-                            log::debug!("connection from {peer}: {error}");
-                        }
-                    });
+                    connections.spawn(serve_connection(state.clone(), stream, peer, closing_receiver.clone()));
                 }
-                reason = &mut shutdown => return Ok(reason),
+                () = state.syncback.notify.notified() => {
+                    match state.syncback.take() {
+                        Some(payload) => break ServerExitReason::SyncbackRequested(Box::new(payload)),
+                        None => continue,
+                    }
+                }
+                reason = &mut shutdown => break reason,
             }
+        };
+        drop(listener);
+        let _ = closing.send(true);
+        let drained = tokio::time::timeout(Duration::from_secs(5), async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            log::debug!("some connections were still open after 5 s; closing them");
         }
+        Ok(reason)
+    }
+}
+
+async fn serve_connection(
+    state: Arc<ServerState>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
+    let service = service_fn(move |request| {
+        let state = state.clone();
+        async move { Ok::<_, std::convert::Infallible>(api::handle(state, request).await) }
+    });
+    let connection = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = connection.as_mut() => result,
+        _ = closing.changed() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(error) = result {
+        log::debug!("connection from {peer}: {error}");
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::UstrMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::serve::{InstanceData, PatchMessage};
 use crate::snapshot::patch::InstanceUpdate;
@@ -263,4 +263,209 @@ mod tests {
         assert!(parse_ids(&"0".repeat(32)).is_err());
         assert!(parse_ids(&format!("{r},")).is_err());
     }
+}
+
+/// `POST /api/syncback`: the whole DataModel from the plugin.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncbackRequest {
+    #[serde(deserialize_with = "number")]
+    pub protocol_version: f64,
+    pub server_version: String,
+    #[serde(default, deserialize_with = "optional_number")]
+    pub place_id: Option<f64>,
+    #[serde(default, deserialize_with = "binary")]
+    pub data: Vec<u8>,
+    #[serde(default, deserialize_with = "list_or_empty_map")]
+    pub services: Vec<WireServiceChunk>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireServiceChunk {
+    pub class_name: String,
+    #[serde(default, deserialize_with = "optional_number")]
+    pub child_count: Option<f64>,
+    #[serde(default, deserialize_with = "optional_number")]
+    pub ref_target_count: Option<f64>,
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub properties: Vec<(String, Variant)>,
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub refs: Vec<(String, LuauNumber)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SyncbackResponse {
+    pub status: &'static str,
+}
+
+/// Decodes a msgpack body the way the API encodes them (Refs as hex,
+/// values in the `{Type: value}` form).
+pub fn from_msgpack<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<T, rmp_serde::decode::Error> {
+    let mut deserializer = rmp_serde::Deserializer::new(bytes).with_human_readable();
+    T::deserialize(&mut deserializer)
+}
+
+/// A number as Luau sends it: always a double, though msgpack encoders
+/// write whole numbers as integers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LuauNumber(pub f64);
+
+impl<'de> Deserialize<'de> for LuauNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = LuauNumber;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<LuauNumber, E> {
+                Ok(LuauNumber(v as f64))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<LuauNumber, E> {
+                Ok(LuauNumber(v as f64))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<LuauNumber, E> {
+                Ok(LuauNumber(v))
+            }
+            fn visit_f32<E>(self, v: f32) -> Result<LuauNumber, E> {
+                Ok(LuauNumber(v as f64))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl LuauNumber {
+    /// The number as a whole count, if it is one.
+    pub fn as_count(self) -> Option<u32> {
+        (self.0.fract() == 0.0 && self.0 >= 0.0 && self.0 <= u32::MAX as f64)
+            .then_some(self.0 as u32)
+    }
+
+    /// The number as a place or game id, if it is one.
+    pub fn as_id(self) -> Option<u64> {
+        (self.0.fract() == 0.0 && self.0 >= 0.0 && self.0 < 2f64.powi(64)).then_some(self.0 as u64)
+    }
+}
+
+fn number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    LuauNumber::deserialize(deserializer).map(|n| n.0)
+}
+
+fn optional_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<f64>, D::Error> {
+    Option::<LuauNumber>::deserialize(deserializer).map(|n| n.map(|n| n.0))
+}
+
+/// Binary data: msgpack `bin` (a Luau buffer), or a string or an array of
+/// bytes from other encoders.
+fn binary<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<u8>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("binary data")
+        }
+        fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+        fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Vec<u8>, E> {
+            Ok(v.as_bytes().to_vec())
+        }
+        fn visit_unit<E>(self) -> Result<Vec<u8>, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut bytes = Vec::new();
+            while let Some(byte) = seq.next_element::<u8>()? {
+                bytes.push(byte);
+            }
+            Ok(bytes)
+        }
+    }
+    deserializer.deserialize_any(Visitor)
+}
+
+/// A map, where msgpack-luau writes an empty Lua table as an empty array.
+fn map_or_empty_list<'de, D, V>(deserializer: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Visitor<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry::<String, V>()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                return Err(serde::de::Error::custom(
+                    "expected a map, found a non-empty array",
+                ));
+            }
+            Ok(Vec::new())
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+    }
+    deserializer.deserialize_any(Visitor(std::marker::PhantomData))
+}
+
+/// A list, where msgpack-luau writes an empty Lua table as an empty map.
+fn list_or_empty_map<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Visitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visitor<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<T>()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                return Err(serde::de::Error::custom(
+                    "expected a list, found a non-empty map",
+                ));
+            }
+            Ok(Vec::new())
+        }
+    }
+    deserializer.deserialize_any(Visitor(std::marker::PhantomData))
 }

@@ -219,3 +219,133 @@ pub fn removed_ids(messages: &[Value]) -> Vec<String> {
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect()
 }
+
+/// `POST /api/syncback` with a body the way the plugin builds it.
+pub struct SyncbackBody<'a> {
+    pub protocol_version: f64,
+    pub server_version: &'a str,
+    pub place_id: Option<f64>,
+    pub data: &'a [u8],
+    pub services: &'a [atlas::syncback::chunks::ServiceChunk],
+}
+
+impl<'a> SyncbackBody<'a> {
+    pub fn new(data: &'a [u8], services: &'a [atlas::syncback::chunks::ServiceChunk]) -> Self {
+        SyncbackBody {
+            protocol_version: 6.0,
+            server_version: env!("CARGO_PKG_VERSION"),
+            place_id: None,
+            data,
+            services,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        use serde::ser::{SerializeMap, Serializer};
+        struct Bin<'a>(&'a [u8]);
+        impl serde::Serialize for Bin<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        struct Chunk<'a>(&'a atlas::syncback::chunks::ServiceChunk);
+        impl serde::Serialize for Chunk<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let c = self.0;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("className", &c.class_name)?;
+                // Luau numbers are doubles.
+                map.serialize_entry("childCount", &(c.child_count as f64))?;
+                map.serialize_entry("refTargetCount", &(c.ref_target_count as f64))?;
+                let properties: std::collections::BTreeMap<&str, &rbx_dom_weak::types::Variant> =
+                    c.properties.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                if properties.is_empty() {
+                    // msgpack-luau writes an empty table as an array.
+                    map.serialize_entry("properties", &Vec::<u8>::new())?;
+                } else {
+                    map.serialize_entry("properties", &properties)?;
+                }
+                let refs: std::collections::BTreeMap<&str, f64> = c
+                    .refs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), *v as f64))
+                    .collect();
+                map.serialize_entry("refs", &refs)?;
+                map.end()
+            }
+        }
+        struct Body<'a>(&'a SyncbackBody<'a>);
+        impl serde::Serialize for Body<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let b = self.0;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("protocolVersion", &b.protocol_version)?;
+                map.serialize_entry("serverVersion", b.server_version)?;
+                if let Some(id) = b.place_id {
+                    map.serialize_entry("placeId", &id)?;
+                }
+                map.serialize_entry("data", &Bin(b.data))?;
+                let chunks: Vec<Chunk> = b.services.iter().map(Chunk).collect();
+                map.serialize_entry("services", &chunks)?;
+                map.end()
+            }
+        }
+        atlas::web::wire::to_msgpack(&Body(self)).expect("the body encodes")
+    }
+}
+
+impl LiveServer {
+    pub fn session_id(&self) -> String {
+        self.info()["sessionId"].as_str().unwrap().to_owned()
+    }
+
+    pub fn post_syncback(&self, body: &[u8]) -> (u16, Value) {
+        let host = self.host();
+        let (status, bytes) = self.request(
+            "POST",
+            "/api/syncback",
+            &[("Host", &host), ("Content-Type", "application/msgpack")],
+            body,
+        );
+        (status, decode(&bytes))
+    }
+
+    /// Waits until the server answers with a session other than `old`.
+    pub fn wait_for_new_session(&self, old: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Ok(mut stream) = TcpStream::connect(self.address) {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let request = format!(
+                    "GET /api/rojo HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                    self.host()
+                );
+                let mut response = Vec::new();
+                if stream.write_all(request.as_bytes()).is_ok()
+                    && stream.read_to_end(&mut response).is_ok()
+                {
+                    if let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+                        if response.starts_with(b"HTTP/1.1 200") {
+                            let info = decode(&response[split + 4..]);
+                            if info["sessionId"] != old {
+                                return info;
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "the server never came back");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// (threads, open file descriptors) of the server process.
+    pub fn resources(&self) -> (usize, usize) {
+        let count = |what: &str| {
+            std::fs::read_dir(format!("/proc/{}/{what}", self.child.id()))
+                .map(|entries| entries.count())
+                .unwrap_or(0)
+        };
+        (count("task"), count("fd"))
+    }
+}
