@@ -36,6 +36,13 @@ pub enum ProcessorEvent {
     Shutdown,
 }
 
+/// notify's inotify backend also reports every file *opened*, so reading a
+/// large project fills the kernel's event queue, which then overflows and
+/// asks for a rescan. Overflows within this long after the processor starts
+/// (the first read) or after a rescan (its own reads) are taken as echoes of
+/// Atlas's own reading, not as lost changes.
+pub const OWN_READ_ECHO: Duration = Duration::from_secs(1);
+
 pub struct Processor {
     pub tree: Arc<Mutex<InstanceTree>>,
     pub vfs: Arc<CachedVfs>,
@@ -44,6 +51,8 @@ pub struct Processor {
     /// Warnings already shown, so each is logged once.
     pub known_warnings: HashSet<String>,
     pub failed_units: Vec<Unit>,
+    /// Rescans asked for before this are echoes of our own reads.
+    pub ignore_rescans_until: Instant,
 }
 
 impl Processor {
@@ -54,7 +63,7 @@ impl Processor {
             match first {
                 ProcessorEvent::Shutdown => return,
                 ProcessorEvent::Changed(p) => paths.extend(p),
-                ProcessorEvent::Rescan => rescan = true,
+                ProcessorEvent::Rescan => rescan = self.wants_rescan(),
             }
             let deadline = Instant::now() + MAX_WAIT;
             loop {
@@ -64,13 +73,28 @@ impl Processor {
                 }
                 match events.recv_timeout(QUIET.min(deadline - now)) {
                     Ok(ProcessorEvent::Changed(p)) => paths.extend(p),
-                    Ok(ProcessorEvent::Rescan) => rescan = true,
+                    Ok(ProcessorEvent::Rescan) => rescan |= self.wants_rescan(),
                     Ok(ProcessorEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
                 }
             }
+            if rescan {
+                log::warn!("the file watcher lost events; reading the project again");
+            }
+            let start = Instant::now();
             self.handle(paths, rescan);
+            if rescan {
+                self.ignore_rescans_until = Instant::now() + OWN_READ_ECHO.max(start.elapsed() * 2);
+            }
         }
+    }
+
+    fn wants_rescan(&self) -> bool {
+        if Instant::now() < self.ignore_rescans_until {
+            log::debug!("ignoring an event queue overflow caused by Atlas's own reads");
+            return false;
+        }
+        true
     }
 
     /// Handles one batch of changed paths.

@@ -23,7 +23,7 @@ use crate::vfs::{canonical_path, CachedVfs, EntryKind, Vfs};
 
 use super::instance_data::PatchMessage;
 use super::message_queue::MessageQueue;
-use super::processor::{Processor, ProcessorEvent};
+use super::processor::{Processor, ProcessorEvent, OWN_READ_ECHO};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -174,6 +174,7 @@ impl ServeSession {
                 root_project: session.project_file.clone(),
                 known_warnings: loaded.ref_warnings.iter().map(|w| w.to_string()).collect(),
                 failed_units: Vec::new(),
+                ignore_rescans_until: std::time::Instant::now() + OWN_READ_ECHO,
             };
             let thread = std::thread::Builder::new()
                 .name("atlas-change-processor".to_owned())
@@ -306,10 +307,7 @@ fn new_watcher(sender: mpsc::Sender<ProcessorEvent>) -> Result<Watcher, WatchErr
     Watcher::new(move |event| {
         let event = match event {
             WatchEvent::Changed(paths) => ProcessorEvent::Changed(paths),
-            WatchEvent::Rescan => {
-                log::warn!("the file watcher lost events; reading the project again");
-                ProcessorEvent::Rescan
-            }
+            WatchEvent::Rescan => ProcessorEvent::Rescan,
             WatchEvent::Error(message) => {
                 log::warn!("file watcher: {message}");
                 return;
