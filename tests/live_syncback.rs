@@ -266,11 +266,14 @@ fn parity_references_within_and_across_services_and_on_services() {
     let pointer = InstanceBuilder::new("ObjectValue")
         .with_name("Pointer")
         .with_property("Value", Variant::Ref(target_ref));
-    // Workspace's own Ref property travels through a carrier.
+    // Workspace's own Ref properties travel through carriers, one each.
+    let camera = InstanceBuilder::new("Camera").with_name("Camera");
     let workspace = service("Workspace")
         .with_property("PrimaryPart", Variant::Ref(light.referent()))
+        .with_property("CurrentCamera", Variant::Ref(camera.referent()))
         .with_child(model)
-        .with_child(light);
+        .with_child(light)
+        .with_child(camera);
     assert_live_matches_cli(place(vec![
         workspace,
         service("ReplicatedStorage").with_child(pointer),
@@ -719,4 +722,27 @@ fn with_every_visible_service(dom: &mut WeakDom) {
             dom.insert(root, service(name));
         }
     }
+}
+
+#[test]
+fn a_syncback_that_fails_leaves_the_project_as_it_was_and_serves_again() {
+    // The layout is right, so the request is accepted; the place holds a
+    // class Atlas does not know, so syncback itself refuses to write.
+    let (data, chunks) = split(&place(vec![service("ReplicatedStorage")
+        .with_child(InstanceBuilder::new("NotARobloxClass").with_name("Odd"))]))
+    .unwrap();
+    let (_dir, root) = fixture_copy();
+    let before = files(&root);
+    let server = LiveServer::start(&root, &[]);
+    let session = server.session_id();
+    assert_eq!(
+        server
+            .post_syncback(&SyncbackBody::new(&data, &chunks).encode())
+            .0,
+        200
+    );
+    server.wait_for_new_session(&session);
+    assert!(files(&root) == before, "a failed syncback changes no file");
+    let root_id = server.info()["rootInstanceId"].as_str().unwrap().to_owned();
+    server.get_ok(&format!("/api/read/{root_id}"));
 }

@@ -57,6 +57,16 @@ pub struct Processor {
 
 impl Processor {
     pub fn run(mut self, events: Receiver<ProcessorEvent>) {
+        // Built here, not on the way to serving the first read.
+        {
+            let start = Instant::now();
+            let mut tree = match self.tree.lock() {
+                Ok(tree) => tree,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            tree.enable_path_index();
+            log::debug!("indexed the tree's paths in {:.1?}", start.elapsed());
+        }
         while let Ok(first) = events.recv() {
             let mut paths = Vec::new();
             let mut rescan = false;

@@ -56,6 +56,7 @@ pub enum OpenError {
 pub struct ServeSession {
     /// Dropped first: stops the watcher and joins the thread.
     processor: Option<ProcessorHandle>,
+    root: Ref,
     session_id: String,
     project: Project,
     project_file: PathBuf,
@@ -128,7 +129,7 @@ impl ServeSession {
         });
 
         let vfs = Arc::new(CachedVfs::new());
-        vfs.keep_contents(false);
+        vfs.set_caching(false);
         let loaded = vfs
             .read(&project_file)
             .map_err(|source| ServeError::Io {
@@ -144,18 +145,16 @@ impl ServeSession {
             Some(Err(e)) => return Err(ServeError::Thread(e)),
             None => None,
         };
-        vfs.keep_contents(true);
+        vfs.set_caching(true);
         let (root_project, loaded) = loaded?;
         for warning in &loaded.ref_warnings {
             log::warn!("{warning}");
         }
-        let mut tree = loaded.tree;
-        let start = std::time::Instant::now();
-        tree.enable_path_index();
-        log::debug!("indexed the tree's paths in {:.1?}", start.elapsed());
+        let tree = loaded.tree;
 
         let mut session = ServeSession {
             processor: None,
+            root: tree.root_ref(),
             session_id: uuid::Uuid::new_v4().to_string(),
             project: root_project,
             project_file,
@@ -190,15 +189,22 @@ impl ServeSession {
     }
 
     /// Every path the tree depends on that lies outside the project folder
-    /// (`$path: "../shared"`).
+    /// (`$path: "../shared"`). Only project nodes point outside: everything
+    /// else lies inside what they point at.
     fn outside_roots(&self) -> Vec<PathBuf> {
         let folder = self.project_folder().to_path_buf();
         let tree = self.tree();
-        let Some(index) = tree.path_index() else {
-            return Vec::new();
-        };
-        let mut outside: Vec<PathBuf> = index
-            .paths()
+        let dom = tree.dom();
+        let mut outside: Vec<PathBuf> = dom
+            .descendants()
+            .filter_map(|i| tree.metadata(i.referent()))
+            .filter(|m| {
+                matches!(
+                    m.instigating_source,
+                    Some(InstigatingSource::ProjectNode { .. })
+                )
+            })
+            .flat_map(|m| m.relevant_paths.iter())
             .filter(|p| {
                 !p.starts_with(&folder) || p.components().any(|c| c == Component::ParentDir)
             })
@@ -207,9 +213,10 @@ impl ServeSession {
                     .map(|c| !c.starts_with(&folder))
                     .unwrap_or(false)
             })
-            .map(Path::to_path_buf)
+            .map(|p| p.to_path_buf())
             .collect();
         outside.sort();
+        outside.dedup();
         outside
     }
 
@@ -242,8 +249,10 @@ impl ServeSession {
         }
     }
 
+    /// The root's referent (it never changes: the root is updated in
+    /// place, never replaced).
     pub fn root_ref(&self) -> Ref {
-        self.tree().root_ref()
+        self.root
     }
 
     /// Calls `f` with the tree, the message cursor it is current at, and

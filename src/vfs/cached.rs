@@ -31,8 +31,8 @@ const SHARDS: usize = 32;
 pub struct CachedVfs {
     inner: StdVfs,
     shards: Vec<RwLock<Cache>>,
-    /// Whether file contents are kept (listings and kinds always are).
-    keep_contents: AtomicBool,
+    /// Whether what is read is kept.
+    caching: AtomicBool,
 }
 
 impl Default for CachedVfs {
@@ -40,7 +40,7 @@ impl Default for CachedVfs {
         CachedVfs {
             inner: StdVfs,
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
-            keep_contents: AtomicBool::new(true),
+            caching: AtomicBool::new(true),
         }
     }
 }
@@ -50,13 +50,17 @@ impl CachedVfs {
         Self::default()
     }
 
-    /// Turns the keeping of file contents on or off. The dev server reads
-    /// the whole project once at start-up with it off: copying every file
-    /// into the cache then costs start-up time for files most of which
-    /// never change, and the system's page cache has them anyway. From the
-    /// first change on, what is read again is kept.
-    pub fn keep_contents(&self, keep: bool) {
-        self.keep_contents.store(keep, Ordering::Relaxed);
+    /// Turns caching on or off (it starts on). The dev server reads the
+    /// whole project once at start-up with it off: filling the cache with
+    /// every file and listing then costs start-up time for files most of
+    /// which never change, and the system's page cache has them anyway.
+    /// From the first change on, what is read again is kept.
+    pub fn set_caching(&self, on: bool) {
+        self.caching.store(on, Ordering::Relaxed);
+    }
+
+    fn caching(&self) -> bool {
+        self.caching.load(Ordering::Relaxed)
     }
 
     /// Forgets what is known about `path`, the listing of its folder, and,
@@ -124,7 +128,7 @@ impl Vfs for CachedVfs {
             return Ok(bytes.as_ref().clone());
         }
         let bytes = self.inner.read(path)?;
-        if !self.keep_contents.load(Ordering::Relaxed) {
+        if !self.caching() {
             return Ok(bytes);
         }
         self.write_shard(path)
@@ -138,6 +142,9 @@ impl Vfs for CachedVfs {
             return Ok(entries.as_ref().clone());
         }
         let entries = self.inner.read_dir(path)?;
+        if !self.caching() {
+            return Ok(entries);
+        }
         for entry in &entries {
             self.write_shard(&entry.path)
                 .kinds
@@ -152,6 +159,9 @@ impl Vfs for CachedVfs {
     fn kind(&self, path: &Path) -> io::Result<EntryKind> {
         if let Some(kind) = self.read_shard(path).kinds.get(path) {
             return kind.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound));
+        }
+        if !self.caching() {
+            return self.inner.kind(path);
         }
         match self.inner.kind(path) {
             Ok(kind) => {
@@ -193,15 +203,22 @@ mod tests {
     }
 
     #[test]
-    fn contents_are_not_kept_when_told_not_to() {
+    fn nothing_is_kept_while_caching_is_off() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.txt");
         std::fs::write(&file, "one").unwrap();
         let vfs = CachedVfs::new();
-        vfs.keep_contents(false);
+        vfs.set_caching(false);
         assert_eq!(vfs.read(&file).unwrap(), b"one");
+        assert_eq!(vfs.read_dir(dir.path()).unwrap().len(), 1);
         std::fs::write(&file, "two").unwrap();
+        std::fs::write(dir.path().join("b.txt"), "").unwrap();
         assert_eq!(vfs.read(&file).unwrap(), b"two");
+        assert_eq!(vfs.read_dir(dir.path()).unwrap().len(), 2);
+        vfs.set_caching(true);
+        assert_eq!(vfs.read(&file).unwrap(), b"two");
+        std::fs::write(&file, "three").unwrap();
+        assert_eq!(vfs.read(&file).unwrap(), b"two", "kept once caching is on");
     }
 
     #[test]
