@@ -407,3 +407,20 @@ fn a_session_without_a_watcher_never_changes() {
     settle();
     assert_eq!(difference(&session, &before), None);
 }
+
+#[test]
+fn folders_outside_the_project_folder_are_watched_too() {
+    let dir = common::temp_dir();
+    let root = dir.path().join("game");
+    write(&dir.path().join("shared/Lib.luau"), "return 1\n");
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'Game', tree: { $className: 'DataModel', ReplicatedStorage: { Shared: { $path: '../shared' } } } }\n",
+    );
+    let session = ServeSession::new(&root).unwrap();
+    wait_until_fresh(&session, &root, "start");
+    write(&dir.path().join("shared/Lib.luau"), "return 2\n");
+    wait_until_fresh(&session, &root, "editing a file outside the project folder");
+    write(&dir.path().join("shared/New.luau"), "return 3\n");
+    wait_until_fresh(&session, &root, "adding a file outside the project folder");
+}

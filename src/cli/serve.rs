@@ -116,8 +116,11 @@ fn run_live_syncback(project_file: &std::path::Path, payload: SyncbackPayload) {
             log::warn!("{warning}");
         }
         let instances = plan.result.instances;
-        let applied = plan.result.changes.apply(&plan.project.folder)?;
-        Ok((applied, instances))
+        let applied = plan.result.changes.apply(&plan.project.folder);
+        // Freeing a whole place's worth of file contents takes a while, and
+        // the next session need not wait for it.
+        std::thread::spawn(move || drop(plan));
+        Ok((applied?, instances))
     });
     match outcome {
         Ok((applied, instances)) => log::info!(

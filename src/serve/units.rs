@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use rbx_dom_weak::types::Ref;
 
 use crate::formats::{
-    infer_child_classes, infer_class, snapshot_from_path, snapshot_project_file,
+    file_rule, infer_child_classes, infer_class, snapshot_from_path, snapshot_project_file,
     snapshot_project_node, SnapshotError,
 };
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstanceTree, InstigatingSource};
-use crate::vfs::Vfs;
+use crate::vfs::{EntryKind, Vfs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unit {
@@ -52,18 +52,42 @@ fn units_for_path(tree: &InstanceTree, vfs: &dyn Vfs, path: &Path, units: &mut V
         }
         return;
     }
-    if !vfs.exists(path) {
+    let Ok(kind) = vfs.kind(path) else {
         return;
-    }
+    };
     for ancestor in path.ancestors().skip(1) {
         let hits = index.get(ancestor);
         if !hits.is_empty() {
+            if kind == EntryKind::File
+                && path.parent() == Some(ancestor)
+                && hits.iter().all(|hit| cannot_matter(tree, *hit, path))
+            {
+                return;
+            }
             for hit in hits {
                 units.push(unit_for_hit(tree, *hit, ancestor));
             }
             return;
         }
     }
+}
+
+/// True if the new file `path`, directly in the folder of `folder`, can
+/// produce no instance: it is ignored, or no sync rule matches it (a
+/// README, an editor's temporary file) and it is not a meta file.
+fn cannot_matter(tree: &InstanceTree, folder: Ref, path: &Path) -> bool {
+    let Some(metadata) = tree.metadata(folder) else {
+        return false;
+    };
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return true;
+    };
+    if metadata.context.is_ignored(path) {
+        return true;
+    }
+    let is_meta = name.ends_with(".meta.json5") || name.ends_with(".meta.json");
+    let is_project = name.ends_with(".project.json5") || name.ends_with(".project.json");
+    !is_meta && !is_project && file_rule(&metadata.context.sync_rules, path, name).is_none()
 }
 
 /// The unit to read again when `path`, a relevant path of `id`, changed.

@@ -65,7 +65,15 @@ impl Watcher {
     /// Watches `path`, and everything under it if it is a folder. Paths
     /// under one already watched are skipped.
     pub fn watch(&mut self, path: &Path) -> Result<(), WatchError> {
-        if self.watched.iter().any(|w| path.starts_with(w)) {
+        // Compared with `..` resolved (`game/../shared` is not under `game`),
+        // but watched as given: events then carry the same spelling as the
+        // paths the tree recorded.
+        let resolved = lexical(path);
+        if self
+            .watched
+            .iter()
+            .any(|w| resolved.starts_with(lexical(w)))
+        {
             return Ok(());
         }
         self.inner
@@ -80,5 +88,38 @@ impl Watcher {
 
     pub fn watched(&self) -> &[PathBuf] {
         &self.watched
+    }
+}
+
+/// `path` with `.` and `..` resolved by name (no file system access).
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parent_components_are_resolved_by_name() {
+        assert_eq!(
+            lexical(Path::new("/a/game/../shared")),
+            PathBuf::from("/a/shared")
+        );
+        assert_eq!(lexical(Path::new("/a/./b/c/..")), PathBuf::from("/a/b"));
+        assert!(!lexical(Path::new("/a/game/../shared")).starts_with(lexical(Path::new("/a/game"))));
     }
 }
