@@ -424,3 +424,32 @@ fn folders_outside_the_project_folder_are_watched_too() {
     write(&dir.path().join("shared/New.luau"), "return 3\n");
     wait_until_fresh(&session, &root, "adding a file outside the project folder");
 }
+
+#[test]
+fn edits_keep_syncing_while_the_project_file_is_broken() {
+    let (_dir, root) = demo_copy();
+    let session = ServeSession::new(&root).unwrap();
+    let good_project = std::fs::read_to_string(root.join("default.project.json5")).unwrap();
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'DemoPlace', tree: ",
+    );
+    settle();
+    write(
+        &root.join("src/ServerScriptService/Main.server.luau"),
+        "print('while broken')\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !session.tree().dom().descendants().any(|i| {
+        i.properties.get(&ustr("Source"))
+            == Some(&Variant::String("print('while broken')\n".to_owned()))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "a script edit was held back by the broken project file"
+        );
+        sleep(Duration::from_millis(20));
+    }
+    write(&root.join("default.project.json5"), &good_project);
+    wait_until_fresh(&session, &root, "fixing the project file");
+}

@@ -9,7 +9,7 @@
 //! pushes one message. A unit that fails to read is logged, keeps its last
 //! good instances and is tried again with the next batch.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,9 @@ pub struct Processor {
     pub root_project: PathBuf,
     /// Warnings already shown, so each is logged once.
     pub known_warnings: HashSet<String>,
-    pub failed_units: Vec<Unit>,
+    /// Units that failed to read, with their error, retried with every
+    /// batch; an error is logged again only when it changes.
+    pub failed_units: HashMap<Unit, String>,
     /// Rescans asked for before this are echoes of our own reads.
     pub ignore_rescans_until: Instant,
 }
@@ -129,7 +131,8 @@ impl Processor {
         } else {
             units_for_paths(&tree, self.vfs.as_ref(), &paths)
         };
-        for unit in std::mem::take(&mut self.failed_units) {
+        let previous_failures = std::mem::take(&mut self.failed_units);
+        for unit in previous_failures.keys().copied() {
             let still_there = match unit {
                 Unit::Full => true,
                 Unit::Instance(id) => tree.dom().get_by_ref(id).is_some(),
@@ -138,8 +141,12 @@ impl Processor {
                 units.push(unit);
             }
         }
-        if units.contains(&Unit::Full) {
-            units = vec![Unit::Full];
+        // Reading everything again covers every other unit; if it fails
+        // (a broken project file), the other units still get their turn, so
+        // edits elsewhere keep syncing.
+        if let Some(i) = units.iter().position(|u| *u == Unit::Full) {
+            units.remove(i);
+            units.insert(0, Unit::Full);
         }
         if units.is_empty() {
             return;
@@ -160,15 +167,30 @@ impl Processor {
                         Unit::Instance(id) => id,
                     };
                     if snapshot.is_none() && id == tree.root_ref() {
-                        log::error!("the project's root is gone; keeping the last good tree");
-                        self.failed_units.push(unit);
+                        let text = "the project's root is gone".to_owned();
+                        if previous_failures.get(&unit) != Some(&text) {
+                            log::error!("{text}; keeping the last good tree");
+                        }
+                        self.failed_units.insert(unit, text);
                         continue;
                     }
+                    if previous_failures.contains_key(&unit) {
+                        log::info!("the broken file is fixed; syncing it again");
+                    }
                     reconcile(&mut tree, id, snapshot, &mut patch);
+                    if unit == Unit::Full {
+                        self.failed_units.clear();
+                        break;
+                    }
                 }
                 Err(error) => {
-                    log::error!("{error} (keeping the last good version; fix it and save again)");
-                    self.failed_units.push(unit);
+                    let text = error.to_string();
+                    if previous_failures.get(&unit) != Some(&text) {
+                        log::error!(
+                            "{text} (keeping the last good version; fix it and save again)"
+                        );
+                    }
+                    self.failed_units.insert(unit, text);
                 }
             }
         }

@@ -172,7 +172,7 @@ impl ServeSession {
                 queue: session.queue.clone(),
                 root_project: session.project_file.clone(),
                 known_warnings: loaded.ref_warnings.iter().map(|w| w.to_string()).collect(),
-                failed_units: Vec::new(),
+                failed_units: Default::default(),
                 ignore_rescans_until: std::time::Instant::now() + OWN_READ_ECHO,
             };
             let thread = std::thread::Builder::new()
