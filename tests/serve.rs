@@ -400,6 +400,12 @@ fn bad_requests_get_clear_errors() {
         .contains("/api/nothing-here"));
 
     assert_eq!(server.get("/api/socket/0").0, 400, "not an upgrade");
+    assert_eq!(
+        server
+            .request("POST", "/api/rojo", &[("Host", &host)], &[])
+            .0,
+        405
+    );
     assert_eq!(server.get(&format!("/api/open/{root_id}")).0, 405);
 
     let open =
@@ -458,4 +464,16 @@ fn a_project_that_cannot_be_read_is_an_error_at_start() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("default.project.json5"), "{stderr}");
+}
+
+#[test]
+fn a_socket_cursor_from_an_older_session_still_gets_new_patches() {
+    let (_dir, root) = demo_copy();
+    let server = LiveServer::start(&root, &[]);
+    // A plugin that reconnects after a restart may still hold a cursor
+    // from the previous session, ahead of this one's queue.
+    let mut socket = server.socket(500);
+    write(&root.join("src/ReplicatedStorage/Fresh.luau"), "return 1\n");
+    let messages = socket.messages_until("a new file", |m| !added_named(m, "Fresh").is_empty());
+    assert!(!messages.is_empty());
 }

@@ -14,9 +14,8 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::project::Project;
@@ -53,10 +52,34 @@ impl ServeCommand {
     pub fn run(self) -> anyhow::Result<()> {
         crate::reflection::preload();
         let mut address: Option<SocketAddr> = None;
+        let mut last_error: Option<String> = None;
         loop {
             let start = Instant::now();
-            let session = ServeSession::new(&self.project)
-                .with_context(|| format!("could not serve {}", self.project.display()))?;
+            let session = match ServeSession::new(&self.project) {
+                Ok(session) => {
+                    last_error = None;
+                    session
+                }
+                // After a live syncback the server must come back: the
+                // project may be half-edited by hand right now; try again.
+                Err(error) if address.is_some() => {
+                    let text = error.to_string();
+                    if last_error.as_deref() != Some(text.as_str()) {
+                        log::error!(
+                            "could not read the project again: {text}; trying again every second (Ctrl-C to stop)"
+                        );
+                    }
+                    last_error = Some(text);
+                    if interrupted_within(Duration::from_secs(1)) {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    return Err(anyhow::Error::from(error)
+                        .context(format!("could not serve {}", self.project.display())))
+                }
+            };
             let count = session.tree().len();
             log::info!(
                 "serving {} ({} instances, read in {:.2}s)",
@@ -133,6 +156,23 @@ fn run_live_syncback(project_file: &std::path::Path, payload: SyncbackPayload) {
             log::error!("live syncback failed, the project is as it was: {error:#}; serving again")
         }
     }
+}
+
+/// Waits `duration`; true if Ctrl-C or SIGTERM came meanwhile.
+fn interrupted_within(duration: Duration) -> bool {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        std::thread::sleep(duration);
+        return false;
+    };
+    runtime.block_on(async {
+        tokio::select! {
+            _ = crate::web::shutdown_signal() => true,
+            () = tokio::time::sleep(duration) => false,
+        }
+    })
 }
 
 /// The start line scripts and tests wait for: `listening: http://IP:PORT`.

@@ -22,7 +22,7 @@ use crate::vfs::CachedVfs;
 
 use super::instance_data::PatchMessage;
 use super::message_queue::MessageQueue;
-use super::units::{snapshot_unit, units_for_paths, Unit};
+use super::units::{units_for_paths, Recipe, Unit};
 
 /// How long the project must be quiet before a batch is handled.
 pub const QUIET: Duration = Duration::from_millis(10);
@@ -122,7 +122,7 @@ impl Processor {
             }
         }
 
-        let mut tree = match self.tree.lock() {
+        let tree = match self.tree.lock() {
             Ok(tree) => tree,
             Err(poisoned) => poisoned.into_inner(),
         };
@@ -152,15 +152,33 @@ impl Processor {
             return;
         }
 
+        // Read without the tree lock, so clients are not kept waiting (this
+        // thread is the only one that changes the tree).
+        let recipes: Vec<Recipe> = units.iter().map(|u| Recipe::new(&tree, *u)).collect();
+        drop(tree);
+        let mut results = Vec::with_capacity(recipes.len());
+        for recipe in recipes {
+            let result = recipe.snapshot(self.vfs.as_ref(), &self.root_project);
+            let covers_all = recipe.unit == Unit::Full && result.is_ok();
+            results.push((recipe.unit, result));
+            if covers_all {
+                break;
+            }
+        }
+        let mut tree = match self.tree.lock() {
+            Ok(tree) => tree,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+
         let mut patch = AppliedPatch::default();
-        for unit in units {
+        for (unit, result) in results {
             // A unit may be gone by now, removed by an earlier one.
             if let Unit::Instance(id) = unit {
                 if tree.dom().get_by_ref(id).is_none() {
                     continue;
                 }
             }
-            match snapshot_unit(&tree, self.vfs.as_ref(), &self.root_project, unit) {
+            match result {
                 Ok(snapshot) => {
                     let id = match unit {
                         Unit::Full => tree.root_ref(),

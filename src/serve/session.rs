@@ -19,7 +19,7 @@ use crate::formats::SnapshotError;
 use crate::project::{Project, ProjectError};
 use crate::snapshot::{InstanceTree, InstigatingSource};
 use crate::vfs::watcher::{WatchError, WatchEvent, Watcher};
-use crate::vfs::{canonical_path, CachedVfs, EntryKind, Vfs};
+use crate::vfs::{canonical_path, CachedVfs, EntryKind, StdVfs, Vfs};
 
 use super::instance_data::PatchMessage;
 use super::message_queue::MessageQueue;
@@ -297,17 +297,21 @@ impl ServeSession {
             return Err(OpenError::NotAScript(id, instance.class.to_string()));
         }
         let metadata = tree.metadata(id).ok_or(OpenError::NotFound(id))?;
-        let folder = self.project_folder();
-        let mut candidates: Vec<&PathBuf> = Vec::new();
+        let mut candidates: Vec<PathBuf> = Vec::new();
         if let Some(InstigatingSource::Path(path)) = &metadata.instigating_source {
-            candidates.push(path);
+            candidates.push(path.clone());
         }
-        candidates.extend(metadata.relevant_paths.iter());
+        candidates.extend(metadata.relevant_paths.iter().cloned());
+        drop(tree);
+        // Checked on the file that would really be opened (a link is
+        // followed first), straight from disk: this runs on a server
+        // thread, and the cache belongs to the change processor.
+        let folder = self.project_folder();
         candidates
             .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "luau" || e == "lua"))
-            .filter(|p| self.vfs.kind(p).ok() == Some(EntryKind::File))
-            .find_map(|p| canonical_path(p).ok().filter(|c| c.starts_with(folder)))
+            .filter_map(|p| canonical_path(&p).ok())
+            .filter(|p| p.starts_with(folder) && StdVfs.kind(p).ok() == Some(EntryKind::File))
+            .find(|p| p.extension().is_some_and(|e| e == "luau" || e == "lua"))
             .ok_or(OpenError::NoFile(id))
     }
 }

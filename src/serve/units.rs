@@ -11,8 +11,10 @@
 //! temporary file) affects nothing.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rbx_dom_weak::types::Ref;
+use rbx_dom_weak::Ustr;
 
 use crate::formats::{
     file_rule, infer_child_classes, infer_class, snapshot_from_path, snapshot_project_file,
@@ -170,70 +172,127 @@ fn outermost(tree: &InstanceTree, units: Vec<Unit>) -> Vec<Unit> {
     kept
 }
 
-/// Reads `unit` again. `Ok(None)`: the instance no longer exists.
-pub fn snapshot_unit(
-    tree: &InstanceTree,
-    vfs: &dyn Vfs,
-    root_project: &Path,
-    unit: Unit,
-) -> Result<Option<InstanceSnapshot>, SnapshotError> {
-    let id = match unit {
-        Unit::Full => {
-            return snapshot_project_file(&InstanceContext::default(), vfs, root_project, None)
-                .map(Some)
-        }
-        Unit::Instance(id) => id,
-    };
-    let dom = tree.dom();
-    let (Some(metadata), Some(instance)) = (tree.metadata(id), dom.get_by_ref(id)) else {
-        return Ok(None);
-    };
-    let parent_class = dom.get_by_ref(instance.parent()).map(|p| p.class);
-    match &metadata.instigating_source {
-        Some(InstigatingSource::Path(path)) => {
-            if !vfs.exists(path) {
-                return Ok(None);
+/// What reading a unit again needs, taken from the tree so the reading
+/// itself can happen without the tree lock.
+#[derive(Debug, Clone)]
+pub struct Recipe {
+    pub unit: Unit,
+    kind: RecipeKind,
+}
+
+#[derive(Debug, Clone)]
+enum RecipeKind {
+    Full,
+    Path {
+        path: PathBuf,
+        context: Arc<InstanceContext>,
+        parent_class: Option<Ustr>,
+    },
+    Node {
+        project: PathBuf,
+        names: Vec<String>,
+        context: Arc<InstanceContext>,
+        parent_class: Option<Ustr>,
+    },
+    /// The instance is no longer in the tree, or has no source.
+    Gone,
+}
+
+impl Recipe {
+    pub fn new(tree: &InstanceTree, unit: Unit) -> Recipe {
+        let id = match unit {
+            Unit::Full => {
+                return Recipe {
+                    unit,
+                    kind: RecipeKind::Full,
+                }
             }
-            let mut snapshot = snapshot_from_path(&metadata.context, vfs, path)?;
-            if let (Some(snapshot), Some(parent_class)) = (&mut snapshot, parent_class) {
-                // What the folder above would have inferred.
-                if snapshot.class_name == "Folder" {
-                    if let Some(class) = infer_class(&snapshot.name, &parent_class) {
-                        snapshot.class_name = class.into();
-                        infer_child_classes(snapshot);
+            Unit::Instance(id) => id,
+        };
+        let dom = tree.dom();
+        let (Some(metadata), Some(instance)) = (tree.metadata(id), dom.get_by_ref(id)) else {
+            return Recipe {
+                unit,
+                kind: RecipeKind::Gone,
+            };
+        };
+        let parent_class = dom.get_by_ref(instance.parent()).map(|p| p.class);
+        let kind = match &metadata.instigating_source {
+            Some(InstigatingSource::Path(path)) => RecipeKind::Path {
+                path: path.clone(),
+                context: metadata.context.clone(),
+                parent_class,
+            },
+            Some(InstigatingSource::ProjectNode { project, .. }) => {
+                let mut names = Vec::new();
+                let mut current = id;
+                while let Some(InstigatingSource::ProjectNode {
+                    project: p,
+                    node_path,
+                }) = tree
+                    .metadata(current)
+                    .and_then(|m| m.instigating_source.as_ref())
+                {
+                    if p != project || node_path.is_empty() {
+                        break;
+                    }
+                    let Some(instance) = dom.get_by_ref(current) else {
+                        break;
+                    };
+                    names.push(instance.name.clone());
+                    current = instance.parent();
+                }
+                names.reverse();
+                RecipeKind::Node {
+                    project: project.clone(),
+                    names,
+                    context: metadata.context.clone(),
+                    parent_class,
+                }
+            }
+            None => RecipeKind::Gone,
+        };
+        Recipe { unit, kind }
+    }
+
+    /// Reads the unit again. `Ok(None)`: the instance no longer exists.
+    pub fn snapshot(
+        &self,
+        vfs: &dyn Vfs,
+        root_project: &Path,
+    ) -> Result<Option<InstanceSnapshot>, SnapshotError> {
+        match &self.kind {
+            RecipeKind::Full => {
+                snapshot_project_file(&InstanceContext::default(), vfs, root_project, None)
+                    .map(Some)
+            }
+            RecipeKind::Path {
+                path,
+                context,
+                parent_class,
+            } => {
+                if !vfs.exists(path) {
+                    return Ok(None);
+                }
+                let mut snapshot = snapshot_from_path(context, vfs, path)?;
+                if let (Some(snapshot), Some(parent_class)) = (&mut snapshot, parent_class) {
+                    // What the folder above would have inferred.
+                    if snapshot.class_name == "Folder" {
+                        if let Some(class) = infer_class(&snapshot.name, parent_class) {
+                            snapshot.class_name = class.into();
+                            infer_child_classes(snapshot);
+                        }
                     }
                 }
+                Ok(snapshot)
             }
-            Ok(snapshot)
-        }
-        Some(InstigatingSource::ProjectNode { project, .. }) => {
-            let mut names = Vec::new();
-            let mut current = id;
-            while let Some(InstigatingSource::ProjectNode {
-                project: p,
-                node_path,
-            }) = tree
-                .metadata(current)
-                .and_then(|m| m.instigating_source.as_ref())
-            {
-                if p != project || node_path.is_empty() {
-                    break;
-                }
-                let Some(instance) = dom.get_by_ref(current) else {
-                    break;
-                };
-                names.push(instance.name.clone());
-                current = instance.parent();
-            }
-            names.reverse();
-            snapshot_project_node(
-                &metadata.context,
-                vfs,
+            RecipeKind::Node {
                 project,
-                &names,
-                parent_class.as_deref(),
-            )
+                names,
+                context,
+                parent_class,
+            } => snapshot_project_node(context, vfs, project, names, parent_class.as_deref()),
+            RecipeKind::Gone => Ok(None),
         }
-        None => Ok(None),
     }
 }

@@ -123,12 +123,12 @@ pub fn reconcile(
     if snapshot.class_name != instance.class && parent.is_some() {
         tree.remove(id);
         patch.removed.push(id);
-        add(tree, parent, snapshot, &HashMap::new(), patch);
+        add(tree, parent, snapshot, &Ids::default(), patch);
         return true;
     }
 
     let matched = pair(tree, id, snapshot);
-    let mut ids = HashMap::new();
+    let mut ids = Ids::default();
     matched.collect_ids(&mut ids);
     apply(tree, matched, &ids, patch);
     true
@@ -143,14 +143,33 @@ struct Matched {
     removed: Vec<Ref>,
 }
 
+/// The model-file referents of a snapshot: those of instances that are
+/// kept (mapped to their tree referent) and those of instances to be added
+/// (which keep theirs).
+#[derive(Default)]
+struct Ids {
+    kept: HashMap<Ref, Ref>,
+    added: std::collections::HashSet<Ref>,
+}
+
 impl Matched {
-    /// Model-file referent → tree referent, for every pair.
-    fn collect_ids(&self, ids: &mut HashMap<Ref, Ref>) {
+    fn collect_ids(&self, ids: &mut Ids) {
         if self.snapshot.snapshot_id.is_some() {
-            ids.insert(self.snapshot.snapshot_id, self.id);
+            ids.kept.insert(self.snapshot.snapshot_id, self.id);
         }
         for child in &self.children {
             child.collect_ids(ids);
+        }
+        fn added(snapshot: &InstanceSnapshot, ids: &mut Ids) {
+            if snapshot.snapshot_id.is_some() {
+                ids.added.insert(snapshot.snapshot_id);
+            }
+            for child in &snapshot.children {
+                added(child, ids);
+            }
+        }
+        for snapshot in &self.added {
+            added(snapshot, ids);
         }
     }
 }
@@ -195,12 +214,7 @@ fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched
     }
 }
 
-fn apply(
-    tree: &mut InstanceTree,
-    matched: Matched,
-    ids: &HashMap<Ref, Ref>,
-    patch: &mut AppliedPatch,
-) {
+fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut AppliedPatch) {
     let Matched {
         id,
         mut snapshot,
@@ -220,6 +234,20 @@ fn apply(
         update.changed_ignore_unknown_instances = Some(snapshot.metadata.ignore_unknown_instances);
     }
 
+    // A model file's Ref to something outside it points nowhere, as
+    // `refs::clear_dangling_refs` would have it: compared as such, it is
+    // not a change.
+    for value in snapshot.properties.values_mut() {
+        translate_ref(value, &ids.kept);
+        if let Variant::Ref(target) = value {
+            if target.is_some()
+                && !ids.added.contains(target)
+                && tree.dom().get_by_ref(*target).is_none()
+            {
+                *target = Ref::none();
+            }
+        }
+    }
     if let Some(instance) = tree.dom_mut().get_by_ref_mut(id) {
         if instance.name != snapshot.name {
             instance.name = snapshot.name.clone();
@@ -239,11 +267,10 @@ fn apply(
             instance.properties.remove(&key);
             update.changed_properties.insert(key, None);
         }
-        for (key, mut value) in std::mem::take(&mut snapshot.properties) {
+        for (key, value) in std::mem::take(&mut snapshot.properties) {
             if managed.contains(&key) {
                 continue;
             }
-            translate_ref(&mut value, ids);
             if instance.properties.get(&key) != Some(&value) {
                 instance.properties.insert(key, value.clone());
                 update.changed_properties.insert(key, Some(value));
@@ -271,10 +298,10 @@ fn add(
     tree: &mut InstanceTree,
     parent: Ref,
     mut snapshot: InstanceSnapshot,
-    ids: &HashMap<Ref, Ref>,
+    ids: &Ids,
     patch: &mut AppliedPatch,
 ) {
-    translate_refs_deep(&mut snapshot, ids);
+    translate_refs_deep(&mut snapshot, &ids.kept);
     let referent = tree.insert(parent, snapshot);
     patch.added.push(referent);
 }
@@ -476,5 +503,27 @@ mod tests {
                 .get(&ustr("PrimaryPart")),
             Some(&Variant::Ref(kept_target))
         );
+    }
+
+    #[test]
+    fn a_model_file_ref_to_outside_the_file_is_not_a_change_every_time() {
+        let make = || {
+            let mut model = with_prop(
+                snap("ObjectValue", "Pointer", vec![]),
+                "Value",
+                Variant::Ref(Ref::new()),
+            );
+            model.snapshot_id = Ref::new();
+            model
+        };
+        let mut tree = InstanceTree::new(snap("Folder", "Root", vec![make()]));
+        crate::snapshot::refs::resolve_refs(&mut tree);
+        let root = tree.root_ref();
+        let pointer = child_named(&tree, root, "Pointer");
+        let mut patch = AppliedPatch::default();
+        reconcile(&mut tree, pointer, Some(make()), &mut patch);
+        let (changes, _) = crate::snapshot::refs::refresh_refs(&mut tree);
+        patch.finish(&tree, changes);
+        assert!(patch.is_empty(), "{patch:?}");
     }
 }

@@ -64,13 +64,15 @@ impl CachedVfs {
     }
 
     /// Forgets what is known about `path`, the listing of its folder, and,
-    /// if it was a folder, everything under it.
+    /// if it is or was a folder (or is gone, and might have been one: a
+    /// moved folder is reported by its own path only), everything under it.
     pub fn invalidate(&self, path: &Path) {
-        let was_dir = {
+        let known_dir = {
             let shard = self.read_shard(path);
             shard.listings.contains_key(path)
                 || matches!(shard.kinds.get(path), Some(Some(EntryKind::Dir)))
         };
+        let was_dir = known_dir || !matches!(self.inner.kind(path), Ok(EntryKind::File));
         {
             let mut shard = self.write_shard(path);
             shard.contents.remove(path);
@@ -232,6 +234,27 @@ mod tests {
         vfs.invalidate(&new);
         assert_eq!(vfs.read_dir(dir.path()).unwrap().len(), 1);
         assert!(vfs.exists(&new));
+    }
+
+    #[test]
+    fn a_folder_moved_into_place_replaces_what_was_known_under_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        std::fs::create_dir(&a).unwrap();
+        std::fs::write(a.join("x.luau"), "old").unwrap();
+        let vfs = CachedVfs::new();
+        // Known: the file's contents and a missing meta file; not the folder.
+        assert_eq!(vfs.read(&a.join("x.luau")).unwrap(), b"old");
+        assert!(!vfs.exists(&a.join("x.meta.json5")));
+        let other = dir.path().join("other");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("x.luau"), "new").unwrap();
+        std::fs::write(other.join("x.meta.json5"), "{}").unwrap();
+        std::fs::rename(&a, dir.path().join("gone")).unwrap();
+        std::fs::rename(&other, &a).unwrap();
+        vfs.invalidate(&a);
+        assert_eq!(vfs.read(&a.join("x.luau")).unwrap(), b"new");
+        assert!(vfs.exists(&a.join("x.meta.json5")));
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
 
     // Read (and bound) the body before anything else looks at the request.
     let (parts, body) = request.into_parts();
-    if !socket::is_upgrade(&parts.headers) {
+    let socket_route = path.starts_with("/api/socket/");
+    if !(socket_route && socket::is_upgrade(&parts.headers)) {
         let body = match Limited::new(body, state.body_limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) => {
@@ -88,8 +89,12 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
 
 fn route(state: &ServerState, method: &Method, path: &str) -> Response<Body> {
     let session = &state.session;
-    if method == Method::GET && path == "/api/rojo" {
-        return server_info(state);
+    if path == "/api/rojo" {
+        return if method == Method::GET {
+            server_info(state)
+        } else {
+            method_not_allowed(path)
+        };
     }
     if let Some(ids) = path.strip_prefix("/api/read/") {
         if method != Method::GET {

@@ -93,8 +93,16 @@ impl LiveServer {
         // Cancels every connection task (WebSockets included), which
         // releases their hold on the session.
         runtime.shutdown_timeout(Duration::from_secs(1));
-        if session.upgrade().is_some() {
-            log::error!("the session outlived its server (a bug); it will be dropped late");
+        // A handler still blocked on the tree lock when the runtime stopped
+        // holds the session until it returns; nothing may go on (a live
+        // syncback would write under a live watcher) until it is gone.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while session.strong_count() > 0 {
+            if std::time::Instant::now() > deadline {
+                log::error!("the session outlived its server by 30 s (a bug); going on anyway");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
         result
     }
@@ -202,7 +210,8 @@ async fn bind(address: SocketAddr) -> Result<TcpListener, ServerError> {
     }
 }
 
-async fn shutdown_signal() -> ServerExitReason {
+/// Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() -> ServerExitReason {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

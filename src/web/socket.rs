@@ -82,6 +82,9 @@ where
     let session = state.session.clone();
     let queue = session.queue().clone();
     let mut changed = queue.subscribe();
+    // A cursor from a previous session (after a restart) can be ahead of
+    // this one's queue: start from now, or messages would be skipped.
+    cursor = cursor.min(queue.cursor());
     loop {
         changed.borrow_and_update();
         let (now, messages) = queue.since(cursor);

@@ -59,6 +59,27 @@ impl SyncbackSignal {
     }
 }
 
+/// A claimed syncback slot: fired, or released when dropped.
+struct Claim<'a> {
+    signal: &'a SyncbackSignal,
+    fired: bool,
+}
+
+impl Claim<'_> {
+    fn fire(mut self, payload: SyncbackPayload) {
+        self.fired = true;
+        self.signal.fire(payload);
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if !self.fired {
+            self.signal.release();
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match mutex.lock() {
         Ok(guard) => guard,
@@ -110,6 +131,12 @@ pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<
             "a syncback is already under way; wait for the server to come back",
         );
     }
+    // Released unless the syncback is handed over, also when the client
+    // goes away while the place is being rebuilt (the future is dropped).
+    let claim = Claim {
+        signal: &state.syncback,
+        fired: false,
+    };
     let data = request.data;
     let rebuilt = tokio::task::spawn_blocking(move || {
         chunks::reconstruct(&data, &services).map(|dom| (dom, services.len()))
@@ -118,11 +145,9 @@ pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<
     let (dom, count) = match rebuilt {
         Ok(Ok(rebuilt)) => rebuilt,
         Ok(Err(e)) => {
-            state.syncback.release();
             return bad_request(&format!("the place does not rebuild: {e}"));
         }
         Err(e) => {
-            state.syncback.release();
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "InternalError",
@@ -136,7 +161,7 @@ pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<
             .map(|id| format!(", place {id}"))
             .unwrap_or_default()
     );
-    state.syncback.fire(SyncbackPayload {
+    claim.fire(SyncbackPayload {
         dom,
         place_id,
         services: count,
