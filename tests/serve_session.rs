@@ -453,3 +453,39 @@ fn edits_keep_syncing_while_the_project_file_is_broken() {
     write(&root.join("default.project.json5"), &good_project);
     wait_until_fresh(&session, &root, "fixing the project file");
 }
+
+#[test]
+fn files_added_and_removed_beside_a_broken_file_still_sync() {
+    let (_dir, root) = demo_copy();
+    let storage = root.join("src/ReplicatedStorage");
+    let session = ServeSession::new(&root).unwrap();
+    let good = std::fs::read_to_string(storage.join("Balance.toml")).unwrap();
+    write(&storage.join("Balance.toml"), "speed = = 3");
+    settle();
+    write(
+        &storage.join("Added.luau"),
+        "return 'beside a broken file'\n",
+    );
+    std::fs::remove_file(storage.join("Motd.txt")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (added, removed) = {
+            let tree = session.tree();
+            let dom = tree.dom();
+            (
+                dom.descendants().any(|i| i.name == "Added"),
+                !dom.descendants().any(|i| i.name == "Motd"),
+            )
+        };
+        if added && removed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "added {added}, removed {removed}"
+        );
+        sleep(Duration::from_millis(20));
+    }
+    write(&storage.join("Balance.toml"), &good);
+    wait_until_fresh(&session, &root, "fixing the broken file");
+}

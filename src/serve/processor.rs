@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+
+use rbx_dom_weak::types::Ref;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,7 +24,7 @@ use crate::vfs::CachedVfs;
 
 use super::instance_data::PatchMessage;
 use super::message_queue::MessageQueue;
-use super::units::{units_for_paths, Recipe, Unit};
+use super::units::{fallback_units, snapshot_new_file, units_for_paths, Recipe, Unit};
 
 /// How long the project must be quiet before a batch is handled.
 pub const QUIET: Duration = Duration::from_millis(10);
@@ -209,6 +211,45 @@ impl Processor {
                         );
                     }
                     self.failed_units.insert(unit, text);
+                }
+            }
+        }
+
+        // A folder that failed as a whole because of one broken file: apply
+        // what can be applied inside it, so the rest keeps syncing.
+        let failed_now: Vec<Ref> = self
+            .failed_units
+            .keys()
+            .filter_map(|u| match u {
+                Unit::Instance(id) => Some(*id),
+                Unit::Full => None,
+            })
+            .collect();
+        for failed in failed_now {
+            if tree.dom().get_by_ref(failed).is_none() {
+                continue;
+            }
+            let (units, new_files) = fallback_units(&tree, self.vfs.as_ref(), failed, &paths);
+            for unit in units {
+                let Unit::Instance(id) = unit else { continue };
+                if tree.dom().get_by_ref(id).is_none() {
+                    continue;
+                }
+                match Recipe::new(&tree, unit).snapshot(self.vfs.as_ref(), &self.root_project) {
+                    Ok(snapshot) => {
+                        reconcile(&mut tree, id, snapshot, &mut patch);
+                    }
+                    Err(error) => log::debug!("{error}"),
+                }
+            }
+            for file in new_files {
+                match snapshot_new_file(&tree, self.vfs.as_ref(), &file) {
+                    Ok(Some(snapshot)) => {
+                        let added = tree.insert(file.folder, snapshot);
+                        patch.added.push(added);
+                    }
+                    Ok(None) => {}
+                    Err(error) => log::error!("{error}"),
                 }
             }
         }

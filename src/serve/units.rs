@@ -74,6 +74,97 @@ fn units_for_path(tree: &InstanceTree, vfs: &dyn Vfs, path: &Path, units: &mut V
     }
 }
 
+/// A file new in a folder whose instance could not be read as a whole.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub folder: Ref,
+    pub path: PathBuf,
+}
+
+/// When the unit `failed` cannot be read as a whole (one file in it is
+/// broken), the finer changes inside it that can still be applied: the
+/// units of changed paths below it, and new files directly in its folder.
+pub fn fallback_units(
+    tree: &InstanceTree,
+    vfs: &dyn Vfs,
+    failed: Ref,
+    paths: &[PathBuf],
+) -> (Vec<Unit>, Vec<NewFile>) {
+    let Some(index) = tree.path_index() else {
+        return (Vec::new(), Vec::new());
+    };
+    let inside = |r: Ref| r != failed && tree.dom().ancestors_of(r).any(|a| a.referent() == failed);
+    let folder = match tree
+        .metadata(failed)
+        .and_then(|m| m.instigating_source.as_ref())
+    {
+        Some(InstigatingSource::Path(path)) => Some(path.clone()),
+        _ => None,
+    };
+    let mut units = Vec::new();
+    let mut new_files = Vec::new();
+    for path in paths {
+        let hits = index.get(path);
+        if !hits.is_empty() {
+            for hit in hits.iter().copied().filter(|h| inside(*h)) {
+                if let unit @ Unit::Instance(id) = containing_unit(tree, hit) {
+                    if inside(id) {
+                        units.push(unit);
+                    }
+                }
+            }
+            continue;
+        }
+        let is_new_file = folder.is_some()
+            && path.parent() == folder.as_deref()
+            && vfs.kind(path).ok() == Some(EntryKind::File)
+            && !cannot_matter(tree, failed, path);
+        if is_new_file {
+            new_files.push(NewFile {
+                folder: failed,
+                path: path.clone(),
+            });
+        }
+    }
+    (outermost(tree, units), new_files)
+}
+
+/// Reads a new file of a folder that could not be read as a whole, as the
+/// folder would have (its context, and the class its name gets there).
+pub fn snapshot_new_file(
+    tree: &InstanceTree,
+    vfs: &dyn Vfs,
+    file: &NewFile,
+) -> Result<Option<InstanceSnapshot>, SnapshotError> {
+    let Some(metadata) = tree.metadata(file.folder) else {
+        return Ok(None);
+    };
+    let already = tree
+        .dom()
+        .get_by_ref(file.folder)
+        .map(|f| f.children())
+        .unwrap_or_default()
+        .iter()
+        .any(|c| {
+            matches!(
+                tree.metadata(*c).and_then(|m| m.instigating_source.as_ref()),
+                Some(InstigatingSource::Path(p)) if *p == file.path
+            )
+        });
+    if already {
+        return Ok(None);
+    }
+    let mut snapshot = snapshot_from_path(&metadata.context, vfs, &file.path)?;
+    if let (Some(snapshot), Some(folder)) = (&mut snapshot, tree.dom().get_by_ref(file.folder)) {
+        if snapshot.class_name == "Folder" {
+            if let Some(class) = infer_class(&snapshot.name, &folder.class) {
+                snapshot.class_name = class.into();
+            }
+        }
+    }
+    Ok(snapshot)
+}
+
 /// True if the new file `path`, directly in the folder of `folder`, can
 /// produce no instance: it is ignored, or no sync rule matches it (a
 /// README, an editor's temporary file) and it is not a meta file.
