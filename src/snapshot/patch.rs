@@ -141,6 +141,9 @@ struct Matched {
     children: Vec<Matched>,
     added: Vec<InstanceSnapshot>,
     removed: Vec<Ref>,
+    /// The snapshot's child order: `true` for the next of `children`,
+    /// `false` for the next of `added`.
+    order: Vec<bool>,
 }
 
 /// The model-file referents of a snapshot: those of instances that are
@@ -183,6 +186,7 @@ fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched
     let mut used = vec![false; existing.len()];
     let mut children = Vec::new();
     let mut added = Vec::new();
+    let mut order = Vec::new();
     for child in std::mem::take(&mut snapshot.children) {
         let found = existing.iter().enumerate().position(|(i, r)| {
             !used[i]
@@ -195,8 +199,12 @@ fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched
             Some(i) => {
                 used[i] = true;
                 children.push(pair(tree, existing[i], child));
+                order.push(true);
             }
-            None => added.push(child),
+            None => {
+                added.push(child);
+                order.push(false);
+            }
         }
     }
     let removed = existing
@@ -211,6 +219,7 @@ fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched
         children,
         added,
         removed,
+        order,
     }
 }
 
@@ -221,6 +230,7 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         children,
         added,
         removed,
+        order,
     } = matched;
     if snapshot.snapshot_id.is_some() {
         tree.note_model_file_instances();
@@ -286,11 +296,27 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         tree.remove(r);
         patch.removed.push(r);
     }
+    let kept: Vec<Ref> = children.iter().map(|c| c.id).collect();
     for child in children {
         apply(tree, child, ids, patch);
     }
-    for child in added {
-        add(tree, id, child, ids, patch);
+    let new: Vec<Ref> = added
+        .into_iter()
+        .map(|child| add(tree, id, child, ids, patch))
+        .collect();
+
+    // Children in the snapshot's (file-name) order, as a fresh build has
+    // them; moving keeps referents.
+    let (mut kept, mut new) = (kept.into_iter(), new.into_iter());
+    let wanted: Vec<Ref> = order
+        .iter()
+        .filter_map(|is_kept| if *is_kept { kept.next() } else { new.next() })
+        .collect();
+    let current = tree.dom().get_by_ref(id).map(|i| i.children().to_vec());
+    if current.as_deref() != Some(wanted.as_slice()) {
+        for child in wanted {
+            tree.dom_mut().transfer_within(child, id);
+        }
     }
 }
 
@@ -300,10 +326,11 @@ fn add(
     mut snapshot: InstanceSnapshot,
     ids: &Ids,
     patch: &mut AppliedPatch,
-) {
+) -> Ref {
     translate_refs_deep(&mut snapshot, &ids.kept);
     let referent = tree.insert(parent, snapshot);
     patch.added.push(referent);
+    referent
 }
 
 fn translate_refs_deep(snapshot: &mut InstanceSnapshot, ids: &HashMap<Ref, Ref>) {
@@ -525,5 +552,34 @@ mod tests {
         let (changes, _) = crate::snapshot::refs::refresh_refs(&mut tree);
         patch.finish(&tree, changes);
         assert!(patch.is_empty(), "{patch:?}");
+    }
+
+    #[test]
+    fn added_children_take_their_place_in_file_order() {
+        let mut tree = InstanceTree::new(snap(
+            "Folder",
+            "Root",
+            vec![snap("Folder", "a", vec![]), snap("Folder", "c", vec![])],
+        ));
+        let root = tree.root_ref();
+        let (a, c) = (child_named(&tree, root, "a"), child_named(&tree, root, "c"));
+        let mut patch = AppliedPatch::default();
+        reconcile(
+            &mut tree,
+            root,
+            Some(snap(
+                "Folder",
+                "Root",
+                vec![
+                    snap("Folder", "a", vec![]),
+                    snap("Folder", "b", vec![]),
+                    snap("Folder", "c", vec![]),
+                ],
+            )),
+            &mut patch,
+        );
+        let b = child_named(&tree, root, "b");
+        assert_eq!(tree.dom().get_by_ref(root).unwrap().children(), &[a, b, c]);
+        assert_eq!(patch.added, vec![b]);
     }
 }
