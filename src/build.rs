@@ -15,6 +15,7 @@ use crate::project::{Project, ProjectError};
 use crate::snapshot::refs::{resolve_refs, RefWarning};
 use crate::snapshot::{InstanceContext, InstanceTree};
 use crate::vfs::Vfs;
+use rbx_dom_weak::WeakDom;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -61,27 +62,9 @@ pub fn load_tree(vfs: &dyn Vfs, project_file: &Path) -> Result<LoadedTree, Snaps
     })
 }
 
-pub struct BuildSummary {
-    pub project_file: PathBuf,
-    pub output: PathBuf,
-    pub instances: usize,
-    pub ref_warnings: Vec<RefWarning>,
-}
-
-/// Builds the project at `project` (a project file, or a folder holding
-/// `default.project.json5`/`.json`) into `output`. The output kind comes from
-/// its extension. Nothing is written unless the whole build succeeds.
-pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummary, BuildError> {
-    let kind = DomFileKind::from_path(output).ok_or_else(|| BuildError::UnknownOutputKind {
-        path: output.to_path_buf(),
-    })?;
-    let project_file = Project::locate(project)?;
-    let loaded = load_tree(vfs, &project_file)?;
-    for warning in &loaded.ref_warnings {
-        log::warn!("{warning}");
-    }
-
-    let dom = loaded.tree.dom();
+/// Encodes `dom` as `kind` (a place holds the root's children, a model the
+/// root) and writes it to `output` through a temporary file.
+pub fn write_output(dom: &WeakDom, output: &Path, kind: DomFileKind) -> Result<(), BuildError> {
     let roots = match kind.container {
         Container::Place => {
             if dom.root().class != "DataModel" {
@@ -113,17 +96,40 @@ pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummar
         path: output.to_path_buf(),
         source,
     })?;
-
     log::debug!(
         "encoded and wrote {} bytes in {:.1?}",
         encoded.len(),
         start.elapsed()
     );
+    Ok(())
+}
+
+pub struct BuildSummary {
+    pub project_file: PathBuf,
+    pub output: PathBuf,
+    pub instances: usize,
+    pub ref_warnings: Vec<RefWarning>,
+}
+
+/// Builds the project at `project` (a project file, or a folder holding
+/// `default.project.json5`/`.json`) into `output`. The output kind comes from
+/// its extension. Nothing is written unless the whole build succeeds.
+pub fn build(vfs: &dyn Vfs, project: &Path, output: &Path) -> Result<BuildSummary, BuildError> {
+    let kind = DomFileKind::from_path(output).ok_or_else(|| BuildError::UnknownOutputKind {
+        path: output.to_path_buf(),
+    })?;
+    let project_file = Project::locate(project)?;
+    let loaded = load_tree(vfs, &project_file)?;
+    for warning in &loaded.ref_warnings {
+        log::warn!("{warning}");
+    }
+
+    write_output(loaded.tree.dom(), output, kind)?;
 
     let instances = loaded.tree.len();
     // Freeing a large tree takes a while and nothing waits for it.
     let tree = loaded.tree;
-    std::thread::spawn(move || drop((tree, encoded)));
+    std::thread::spawn(move || drop(tree));
 
     Ok(BuildSummary {
         project_file,

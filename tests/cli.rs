@@ -134,3 +134,72 @@ fn folder_link_loop_is_an_error_not_a_hang() {
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(stderr.contains("a folder that contains it"), "{stderr}");
 }
+
+#[test]
+fn build_watch_writes_again_after_each_change_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let temp = common::temp_dir();
+    let project = temp.path().join("demo");
+    common::roundtrip::copy_dir(Path::new("examples/demo-place"), &project, false);
+    let output = temp.path().join("watched.rbxl");
+    let mut child = atlas()
+        .args(["build", "--watch", "-o"])
+        .arg(&output)
+        .arg(&project)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Lines arrive through a channel, so a missing one fails the test
+    // instead of hanging it; the guard kills the child if the test fails.
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let mut child = Guard(child);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let next_line = || {
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a line within 30 s")
+    };
+    let first = next_line();
+    assert!(first.starts_with("Built"), "{first}");
+
+    std::fs::write(
+        project.join("src/ServerScriptService/Main.server.luau"),
+        "print('watched')\n",
+    )
+    .unwrap();
+    let next = next_line();
+    assert!(next.starts_with("Rebuilt"), "{next}");
+    let dom = common::read_dom_file(&output);
+    let sources: Vec<&rbx_dom_weak::types::Variant> = dom
+        .descendants()
+        .filter_map(|i| i.properties.get(&rbx_dom_weak::ustr("Source")))
+        .collect();
+    assert!(
+        sources.contains(&&rbx_dom_weak::types::Variant::String(
+            "print('watched')\n".to_owned()
+        )),
+        "the rebuilt place holds the edit"
+    );
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        child.0.wait().unwrap().success(),
+        "Ctrl-C ends the watch with exit code 0"
+    );
+}

@@ -1,11 +1,14 @@
-//! `atlas build [PROJECT] -o FILE`
+//! `atlas build [PROJECT] -o FILE [--watch]`
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use clap::Args;
 
+use crate::build::write_output;
+use crate::dom_file::DomFileKind;
+use crate::serve::ServeSession;
 use crate::vfs::StdVfs;
 
 #[derive(Debug, Args)]
@@ -17,11 +20,19 @@ pub struct BuildCommand {
     /// Where to write: .rbxl or .rbxlx for a place, .rbxm or .rbxmx for a model.
     #[arg(short, long)]
     pub output: PathBuf,
+
+    /// Keep running: write the output again after every change to the
+    /// project's files (Ctrl-C to stop).
+    #[arg(long)]
+    pub watch: bool,
 }
 
 impl BuildCommand {
     pub fn run(self) -> anyhow::Result<()> {
         crate::reflection::preload();
+        if self.watch {
+            return self.watch();
+        }
         let start = Instant::now();
         let summary = crate::build::build(&StdVfs, &self.project, &self.output)
             .with_context(|| format!("could not build {}", self.project.display()))?;
@@ -33,5 +44,60 @@ impl BuildCommand {
             start.elapsed().as_secs_f64()
         );
         Ok(())
+    }
+
+    /// The dev server's session without the server: its tree follows the
+    /// files (and equals a fresh build), and each batch of changes writes
+    /// the output again.
+    fn watch(&self) -> anyhow::Result<()> {
+        let Some(kind) = DomFileKind::from_path(&self.output) else {
+            bail!(
+                "{}: the output must end in .rbxl, .rbxlx, .rbxm or .rbxmx",
+                self.output.display()
+            );
+        };
+        let session = ServeSession::new(&self.project)
+            .with_context(|| format!("could not build {}", self.project.display()))?;
+        let queue = session.queue().clone();
+        let mut changed = queue.subscribe();
+        let mut cursor = queue.cursor();
+        let write = |what: &str| {
+            let start = Instant::now();
+            let tree = session.tree();
+            match write_output(tree.dom(), &self.output, kind) {
+                Ok(()) => println!(
+                    "{what} {} ({} instances) in {:.2}s",
+                    self.output.display(),
+                    tree.len(),
+                    start.elapsed().as_secs_f64()
+                ),
+                Err(error) => log::error!("{error}"),
+            }
+        };
+        write("Built");
+        log::info!(
+            "watching {} for changes (Ctrl-C to stop)",
+            session.project_folder().display()
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("could not start waiting for changes")?;
+        loop {
+            let stop = runtime.block_on(async {
+                tokio::select! {
+                    _ = crate::web::shutdown_signal() => true,
+                    result = changed.changed() => result.is_err(),
+                }
+            });
+            if stop {
+                return Ok(());
+            }
+            let (now, messages) = queue.since(cursor);
+            cursor = now;
+            if !messages.is_empty() {
+                write("Rebuilt");
+            }
+        }
     }
 }
