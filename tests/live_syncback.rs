@@ -20,14 +20,7 @@ use rbx_dom_weak::{InstanceBuilder, WeakDom};
 const FIXTURE: &str = "rojo-test/serve-tests/live-syncback";
 
 fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = common::temp_dir();
-    let root = dir.path().join("project");
-    common::roundtrip::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE),
-        &root,
-        false,
-    );
-    (dir, root)
+    common::repo_copy(FIXTURE, "project")
 }
 
 /// A place: a DataModel holding these services (by class name).
@@ -338,22 +331,7 @@ fn parity_mixed_file_kinds() {
 
 #[test]
 fn parity_all_services_with_attributes_tags_and_only_properties() {
-    let services = [
-        "Lighting",
-        "MaterialService",
-        "ReplicatedFirst",
-        "ReplicatedStorage",
-        "ServerScriptService",
-        "ServerStorage",
-        "SoundService",
-        "StarterGui",
-        "StarterPack",
-        "StarterPlayer",
-        "Teams",
-        "TextChatService",
-        "VoiceChatService",
-        "Workspace",
-    ];
+    let services = atlas::syncback::VISIBLE_SERVICES;
     let mut all = Vec::new();
     for (i, name) in services.iter().enumerate() {
         let mut s = service(name);

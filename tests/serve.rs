@@ -4,29 +4,17 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use common::live::{added_named, decode, removed_ids, updates_of, LiveServer};
 use serde_json::Value;
 
 fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = common::temp_dir();
-    let root = dir.path().join("demo");
-    common::roundtrip::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-place"),
-        &root,
-        false,
-    );
-    (dir, root)
+    common::repo_copy("examples/demo-place", "demo")
 }
 
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
-}
+use common::write_file as write;
 
 /// The instances of a read response by path (`DataModel/Workspace/Door`),
 /// with ids replaced by paths, so a snapshot does not depend on referents.

@@ -15,14 +15,7 @@ use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::{ustr, WeakDom};
 
 fn demo_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = common::temp_dir();
-    let root = dir.path().join("demo");
-    common::roundtrip::copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-place"),
-        &root,
-        false,
-    );
-    (dir, root)
+    common::repo_copy("examples/demo-place", "demo")
 }
 
 fn fresh_build(root: &Path) -> WeakDom {
@@ -67,12 +60,7 @@ fn settle() {
     sleep(Duration::from_millis(400));
 }
 
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(path, text).unwrap();
-}
+use common::write_file as write;
 
 #[test]
 fn every_kind_of_edit_ends_equal_to_a_fresh_build() {

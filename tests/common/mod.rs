@@ -39,3 +39,24 @@ pub fn temp_dir() -> tempfile::TempDir {
     }
     tempfile::tempdir().expect("a temporary folder")
 }
+
+/// A copy of a folder of this repository (`examples/demo-place`) in a
+/// temporary folder, as `<temp>/<name>`.
+pub fn repo_copy(relative: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = temp_dir();
+    let root = dir.path().join(name);
+    roundtrip::copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative),
+        &root,
+        false,
+    );
+    (dir, root)
+}
+
+/// Writes a file, creating its folder.
+pub fn write_file(path: &std::path::Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
