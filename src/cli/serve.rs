@@ -106,7 +106,14 @@ impl ServeCommand {
                     return Ok(());
                 }
                 ServerExitReason::SyncbackRequested(payload) => {
-                    run_live_syncback(&project_file, *payload);
+                    // A Ctrl-C now must not cut the write short: it is
+                    // noted, and honoured once the project is written.
+                    let interrupted =
+                        while_listening_for_shutdown(|| run_live_syncback(&project_file, *payload));
+                    if interrupted {
+                        log::info!("stopped");
+                        return Ok(());
+                    }
                 }
             }
         }
@@ -155,6 +162,33 @@ fn run_live_syncback(project_file: &std::path::Path, payload: SyncbackPayload) {
         Err(error) => {
             log::error!("live syncback failed, the project is as it was: {error:#}; serving again")
         }
+    }
+}
+
+/// Runs `f`; true if Ctrl-C or SIGTERM came meanwhile.
+fn while_listening_for_shutdown(f: impl FnOnce()) -> bool {
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let listener = std::thread::Builder::new()
+        .name("atlas-signals".to_owned())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return false;
+            };
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = crate::web::shutdown_signal() => true,
+                    _ = finished => false,
+                }
+            })
+        });
+    f();
+    let _ = done.send(());
+    match listener {
+        Ok(listener) => listener.join().unwrap_or(false),
+        Err(_) => false,
     }
 }
 
