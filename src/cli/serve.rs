@@ -70,7 +70,7 @@ impl ServeCommand {
                         );
                     }
                     last_error = Some(text);
-                    if interrupted_within(Duration::from_secs(1)) {
+                    if while_listening_for_shutdown(|| std::thread::sleep(Duration::from_secs(1))) {
                         return Ok(());
                     }
                     continue;
@@ -190,23 +190,6 @@ fn while_listening_for_shutdown(f: impl FnOnce()) -> bool {
         Ok(listener) => listener.join().unwrap_or(false),
         Err(_) => false,
     }
-}
-
-/// Waits `duration`; true if Ctrl-C or SIGTERM came meanwhile.
-fn interrupted_within(duration: Duration) -> bool {
-    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    else {
-        std::thread::sleep(duration);
-        return false;
-    };
-    runtime.block_on(async {
-        tokio::select! {
-            _ = crate::web::shutdown_signal() => true,
-            () = tokio::time::sleep(duration) => false,
-        }
-    })
 }
 
 /// The start line scripts and tests wait for: `listening: http://IP:PORT`.

@@ -29,10 +29,7 @@ impl<T> MessageQueue<T> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<T>>> {
-        match self.messages.lock() {
-            Ok(messages) => messages,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        super::lock(&self.messages)
     }
 
     /// Adds a message; returns the new cursor.

@@ -10,6 +10,15 @@ mod units;
 
 pub use instance_data::{InstanceData, PatchMessage};
 pub use message_queue::MessageQueue;
-pub use processor::{MAX_WAIT, QUIET};
 pub use session::{OpenError, ServeError, ServeSession};
-pub use units::Unit;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks `mutex`; a thread that panicked while holding it leaves data that
+/// is still whole (every change is applied before the lock is released).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

@@ -23,6 +23,7 @@ use crate::snapshot::InstanceTree;
 use crate::vfs::CachedVfs;
 
 use super::instance_data::PatchMessage;
+use super::lock;
 use super::message_queue::MessageQueue;
 use super::units::{fallback_units, snapshot_new_file, units_for_paths, Recipe, Unit};
 
@@ -64,11 +65,7 @@ impl Processor {
         // Built here, not on the way to serving the first read.
         {
             let start = Instant::now();
-            let mut tree = match self.tree.lock() {
-                Ok(tree) => tree,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            tree.enable_path_index();
+            lock(&self.tree).enable_path_index();
             log::debug!("indexed the tree's paths in {:.1?}", start.elapsed());
         }
         while let Ok(first) = events.recv() {
@@ -124,10 +121,7 @@ impl Processor {
             }
         }
 
-        let tree = match self.tree.lock() {
-            Ok(tree) => tree,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let tree = lock(&self.tree);
         let mut units = if rescan {
             vec![Unit::Full]
         } else {
@@ -167,10 +161,7 @@ impl Processor {
                 break;
             }
         }
-        let mut tree = match self.tree.lock() {
-            Ok(tree) => tree,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut tree = lock(&self.tree);
 
         let mut patch = AppliedPatch::default();
         for (unit, result) in results {

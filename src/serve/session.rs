@@ -22,6 +22,7 @@ use crate::vfs::watcher::{WatchError, WatchEvent, Watcher};
 use crate::vfs::{canonical_path, CachedVfs, EntryKind, StdVfs, Vfs};
 
 use super::instance_data::PatchMessage;
+use super::lock;
 use super::message_queue::MessageQueue;
 use super::processor::{Processor, ProcessorEvent, OWN_READ_ECHO};
 
@@ -54,7 +55,8 @@ pub enum OpenError {
 }
 
 pub struct ServeSession {
-    /// Dropped first: stops the watcher and joins the thread.
+    /// Declared first, so dropped first: stops the watcher and joins the
+    /// thread before the tree goes.
     processor: Option<ProcessorHandle>,
     root: Ref,
     session_id: String,
@@ -243,10 +245,7 @@ impl ServeSession {
 
     /// The live tree. Hold the lock briefly: the change processor waits.
     pub fn tree(&self) -> MutexGuard<'_, InstanceTree> {
-        match self.tree.lock() {
-            Ok(tree) => tree,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.tree)
     }
 
     /// The root's referent (it never changes: the root is updated in
@@ -328,10 +327,4 @@ fn new_watcher(sender: mpsc::Sender<ProcessorEvent>) -> Result<Watcher, WatchErr
         };
         let _ = sender.send(event);
     })
-}
-
-impl Drop for ServeSession {
-    fn drop(&mut self) {
-        drop(self.processor.take());
-    }
 }

@@ -154,11 +154,28 @@ pub fn snapshot_new_file(
     if already {
         return Ok(None);
     }
-    let mut snapshot = snapshot_from_path(&metadata.context, vfs, &file.path)?;
-    if let (Some(snapshot), Some(folder)) = (&mut snapshot, tree.dom().get_by_ref(file.folder)) {
+    let folder_class = tree.dom().get_by_ref(file.folder).map(|f| f.class);
+    snapshot_path(&metadata.context, vfs, &file.path, folder_class.as_deref())
+}
+
+/// Snapshots the file or folder at `path` as a child of a `parent_class`
+/// instance would be: a folder named like a service under a DataModel
+/// becomes that service, as the folder above would have inferred.
+fn snapshot_path(
+    context: &Arc<InstanceContext>,
+    vfs: &dyn Vfs,
+    path: &Path,
+    parent_class: Option<&str>,
+) -> Result<Option<InstanceSnapshot>, SnapshotError> {
+    if !vfs.exists(path) {
+        return Ok(None);
+    }
+    let mut snapshot = snapshot_from_path(context, vfs, path)?;
+    if let (Some(snapshot), Some(parent_class)) = (&mut snapshot, parent_class) {
         if snapshot.class_name == "Folder" {
-            if let Some(class) = infer_class(&snapshot.name, &folder.class) {
+            if let Some(class) = infer_class(&snapshot.name, parent_class) {
                 snapshot.class_name = class.into();
+                infer_child_classes(snapshot);
             }
         }
     }
@@ -361,22 +378,7 @@ impl Recipe {
                 path,
                 context,
                 parent_class,
-            } => {
-                if !vfs.exists(path) {
-                    return Ok(None);
-                }
-                let mut snapshot = snapshot_from_path(context, vfs, path)?;
-                if let (Some(snapshot), Some(parent_class)) = (&mut snapshot, parent_class) {
-                    // What the folder above would have inferred.
-                    if snapshot.class_name == "Folder" {
-                        if let Some(class) = infer_class(&snapshot.name, parent_class) {
-                            snapshot.class_name = class.into();
-                            infer_child_classes(snapshot);
-                        }
-                    }
-                }
-                Ok(snapshot)
-            }
+            } => snapshot_path(context, vfs, path, parent_class.as_deref()),
             RecipeKind::Node {
                 project,
                 names,

@@ -138,12 +138,15 @@ pub fn reconcile(
 struct Matched {
     id: Ref,
     snapshot: InstanceSnapshot,
-    children: Vec<Matched>,
-    added: Vec<InstanceSnapshot>,
+    /// The snapshot's children, in its order.
+    children: Vec<Child>,
+    /// Children of the instance that the snapshot no longer has.
     removed: Vec<Ref>,
-    /// The snapshot's child order: `true` for the next of `children`,
-    /// `false` for the next of `added`.
-    order: Vec<bool>,
+}
+
+enum Child {
+    Kept(Matched),
+    New(InstanceSnapshot),
 }
 
 /// The model-file referents of a snapshot: those of instances that are
@@ -152,17 +155,11 @@ struct Matched {
 #[derive(Default)]
 struct Ids {
     kept: HashMap<Ref, Ref>,
-    added: std::collections::HashSet<Ref>,
+    added: HashSet<Ref>,
 }
 
 impl Matched {
     fn collect_ids(&self, ids: &mut Ids) {
-        if self.snapshot.snapshot_id.is_some() {
-            ids.kept.insert(self.snapshot.snapshot_id, self.id);
-        }
-        for child in &self.children {
-            child.collect_ids(ids);
-        }
         fn added(snapshot: &InstanceSnapshot, ids: &mut Ids) {
             if snapshot.snapshot_id.is_some() {
                 ids.added.insert(snapshot.snapshot_id);
@@ -171,55 +168,58 @@ impl Matched {
                 added(child, ids);
             }
         }
-        for snapshot in &self.added {
-            added(snapshot, ids);
+        if self.snapshot.snapshot_id.is_some() {
+            ids.kept.insert(self.snapshot.snapshot_id, self.id);
+        }
+        for child in &self.children {
+            match child {
+                Child::Kept(matched) => matched.collect_ids(ids),
+                Child::New(snapshot) => added(snapshot, ids),
+            }
         }
     }
 }
 
 fn pair(tree: &InstanceTree, id: Ref, mut snapshot: InstanceSnapshot) -> Matched {
-    let existing: Vec<Ref> = tree
-        .dom()
-        .get_by_ref(id)
-        .map(|i| i.children().to_vec())
-        .unwrap_or_default();
-    let mut used = vec![false; existing.len()];
-    let mut children = Vec::new();
-    let mut added = Vec::new();
-    let mut order = Vec::new();
-    for child in std::mem::take(&mut snapshot.children) {
-        let found = existing.iter().enumerate().position(|(i, r)| {
-            !used[i]
-                && tree
-                    .dom()
-                    .get_by_ref(*r)
-                    .is_some_and(|c| c.name == child.name && c.class == child.class_name)
-        });
-        match found {
-            Some(i) => {
-                used[i] = true;
-                children.push(pair(tree, existing[i], child));
-                order.push(true);
-            }
-            None => {
-                added.push(child);
-                order.push(false);
-            }
+    let dom = tree.dom();
+    let existing: &[Ref] = dom.get_by_ref(id).map(|i| i.children()).unwrap_or_default();
+    // Existing children by name, each list in tree order: the n-th snapshot
+    // child of a name and class takes the n-th such child.
+    let mut by_name: HashMap<&str, Vec<(Ustr, Ref)>> = HashMap::with_capacity(existing.len());
+    for child in existing {
+        if let Some(instance) = dom.get_by_ref(*child) {
+            by_name
+                .entry(instance.name.as_str())
+                .or_default()
+                .push((instance.class, *child));
         }
     }
+    let children: Vec<Child> = std::mem::take(&mut snapshot.children)
+        .into_iter()
+        .map(|child| {
+            let kept = by_name.get_mut(child.name.as_str()).and_then(|same_name| {
+                let i = same_name
+                    .iter()
+                    .position(|(class, _)| *class == child.class_name)?;
+                Some(same_name.remove(i).1)
+            });
+            match kept {
+                Some(kept) => Child::Kept(pair(tree, kept, child)),
+                None => Child::New(child),
+            }
+        })
+        .collect();
+    let left: HashSet<Ref> = by_name.into_values().flatten().map(|(_, r)| r).collect();
     let removed = existing
         .iter()
-        .zip(&used)
-        .filter(|(_, used)| !**used)
-        .map(|(r, _)| *r)
+        .copied()
+        .filter(|r| left.contains(r))
         .collect();
     Matched {
         id,
         snapshot,
         children,
-        added,
         removed,
-        order,
     }
 }
 
@@ -228,9 +228,7 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         id,
         mut snapshot,
         children,
-        added,
         removed,
-        order,
     } = matched;
     if snapshot.snapshot_id.is_some() {
         tree.note_model_file_instances();
@@ -296,24 +294,25 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         tree.remove(r);
         patch.removed.push(r);
     }
-    let kept: Vec<Ref> = children.iter().map(|c| c.id).collect();
-    for child in children {
-        apply(tree, child, ids, patch);
-    }
-    let new: Vec<Ref> = added
+    let wanted: Vec<Ref> = children
         .into_iter()
-        .map(|child| add(tree, id, child, ids, patch))
+        .map(|child| match child {
+            Child::Kept(matched) => {
+                let kept = matched.id;
+                apply(tree, matched, ids, patch);
+                kept
+            }
+            Child::New(snapshot) => add(tree, id, snapshot, ids, patch),
+        })
         .collect();
 
     // Children in the snapshot's (file-name) order, as a fresh build has
     // them; moving keeps referents.
-    let (mut kept, mut new) = (kept.into_iter(), new.into_iter());
-    let wanted: Vec<Ref> = order
-        .iter()
-        .filter_map(|is_kept| if *is_kept { kept.next() } else { new.next() })
-        .collect();
-    let current = tree.dom().get_by_ref(id).map(|i| i.children().to_vec());
-    if current.as_deref() != Some(wanted.as_slice()) {
+    let in_order = tree
+        .dom()
+        .get_by_ref(id)
+        .is_none_or(|i| i.children() == wanted.as_slice());
+    if !in_order {
         for child in wanted {
             tree.dom_mut().transfer_within(child, id);
         }

@@ -187,8 +187,7 @@ pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>
     (changes, warnings)
 }
 
-/// The (instance, property) pairs the reference attributes of `metadata`
-/// manage.
+/// The Ref properties the reference attributes of `metadata` manage.
 pub fn managed_properties(metadata: &InstanceMetadata) -> impl Iterator<Item = Ustr> + '_ {
     metadata.ref_attributes.iter().filter_map(|(key, _)| {
         key.strip_prefix(REF_PREFIX)

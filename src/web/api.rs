@@ -13,7 +13,6 @@ use serde::Serialize;
 use super::security::check_request;
 use super::wire::{self, to_msgpack, ErrorResponse, Instance, Instances, ReadResponse, ServerInfo};
 use super::{socket, syncback, ServerState};
-use crate::serve::OpenError;
 use crate::syncback::VISIBLE_SERVICES;
 
 pub type Body = Full<Bytes>;
@@ -194,9 +193,7 @@ fn open(state: &ServerState, id: &str) -> Response<Body> {
     };
     let path = match session.script_file(id) {
         Ok(path) => path,
-        Err(e @ (OpenError::NotFound(_) | OpenError::NotAScript(..) | OpenError::NoFile(_))) => {
-            return error(StatusCode::NOT_FOUND, "NotFound", &e.to_string())
-        }
+        Err(e) => return error(StatusCode::NOT_FOUND, "NotFound", &e.to_string()),
     };
     log::info!("opening {}", path.display());
     if let Err(e) = opener::open(&path) {

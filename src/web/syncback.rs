@@ -18,6 +18,7 @@ use tokio::sync::Notify;
 use super::api::{error, msgpack, Body};
 use super::wire::{self, SyncbackRequest, SyncbackResponse};
 use super::ServerState;
+use crate::serve::lock;
 use crate::syncback::chunks::{self, ServiceChunk};
 
 /// What an accepted syncback hands to the serve loop.
@@ -77,13 +78,6 @@ impl Drop for Claim<'_> {
         if !self.fired {
             self.signal.release();
         }
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
