@@ -477,3 +477,35 @@ fn files_added_and_removed_beside_a_broken_file_still_sync() {
     write(&storage.join("Balance.toml"), &good);
     wait_until_fresh(&session, &root, "fixing the broken file");
 }
+
+#[test]
+fn only_script_files_inside_the_project_can_be_opened() {
+    let dir = common::temp_dir();
+    let root = dir.path().join("game");
+    write(&dir.path().join("shared/Outside.luau"), "return 1\n");
+    write(&root.join("src/Inside.luau"), "return 2\n");
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'Game', tree: { $className: 'DataModel', ReplicatedStorage: { $path: 'src', Shared: { $path: '../shared' } } } }\n",
+    );
+    let session = ServeSession::new_unwatched(&root).unwrap();
+    let find = |name: &str| {
+        session
+            .tree()
+            .dom()
+            .descendants()
+            .find(|i| i.name == name)
+            .map(|i| i.referent())
+            .unwrap()
+    };
+    let inside = session.script_file(find("Inside")).unwrap();
+    assert!(inside.ends_with("src/Inside.luau"), "{}", inside.display());
+    assert_eq!(
+        session.script_file(find("Outside")),
+        Err(atlas::serve::OpenError::NoFile(find("Outside")))
+    );
+    assert!(matches!(
+        session.script_file(find("ReplicatedStorage")),
+        Err(atlas::serve::OpenError::NotAScript(..))
+    ));
+}

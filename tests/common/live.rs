@@ -161,6 +161,23 @@ impl Socket {
         None
     }
 
+    /// True if the server closes the socket (or drops the connection)
+    /// within `timeout`; packets on the way are skipped.
+    pub fn is_closed_within(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            match self.socket.read() {
+                Ok(tungstenite::Message::Close(_)) => return true,
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => return true,
+            }
+        }
+        false
+    }
+
     /// Reads packets until the messages received since this call satisfy
     /// `done`; returns them.
     pub fn messages_until(&mut self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
