@@ -42,6 +42,9 @@ pub struct CompareOptions {
     /// Accept a CFrame whose rotation rbx_binary's writer snapped to the
     /// nearest axis-aligned rotation (it does so within f32::EPSILON).
     pub allow_rotation_snap: bool,
+    /// Pair same-named siblings by their position among themselves, as
+    /// `FindFirstChild` and `GetChildren` see them, instead of by content.
+    pub positional_siblings: bool,
 }
 
 impl CompareOptions {
@@ -54,6 +57,7 @@ impl CompareOptions {
             lenient_encodings: false,
             allow_rotation_snap: false,
             ignore_unique_ids: false,
+            positional_siblings: false,
         }
     }
 
@@ -233,7 +237,7 @@ impl State<'_> {
 
     /// Pairs duplicates: equal signatures first, in order; then the rest in order.
     fn match_group(&mut self, lefts: &[Ref], rights: &[Ref]) -> Vec<(Ref, Ref)> {
-        if lefts.len() <= 1 || rights.len() <= 1 {
+        if lefts.len() <= 1 || rights.len() <= 1 || self.options.positional_siblings {
             return lefts.iter().copied().zip(rights.iter().copied()).collect();
         }
         let left_sigs: Vec<u64> = lefts

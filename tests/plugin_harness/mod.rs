@@ -112,6 +112,10 @@ impl Harness {
         let harness = self.lua.create_table()?;
         harness.set("transport", transport)?;
         harness.set(
+            "root",
+            lune_roblox::instance::instance_to_lua(&self.lua, self.root)?,
+        )?;
+        harness.set(
             "serialize",
             self.lua.create_function(|lua, list: Vec<LuaUserDataRef<Instance>>| {
                 let instances: Vec<Instance> = list.iter().map(|i| **i).collect();
@@ -237,5 +241,122 @@ fn install_globals(lua: &Lua, output: &Rc<RefCell<Vec<String>>>) -> LuaResult<()
         .set_name("=task")
         .eval()?;
     globals.set("task", task)?;
+    numbers_are_doubles_in_attributes(lua)?;
     Ok(())
+}
+
+/// In Studio a number attribute is a double. lune-roblox stores a whole
+/// Luau number as an Int32 and then a Float32; this wraps `SetAttribute` so
+/// numbers are stored as Float64, as Studio does.
+fn numbers_are_doubles_in_attributes(lua: &Lua) -> LuaResult<()> {
+    let sample: LuaAnyUserData = lua.load("return Instance.new('Folder')").eval()?;
+    let original: LuaFunction = sample.metatable()?.get("__index")?;
+    let original_for_method = original.clone();
+    let set_attribute = lua.create_function(
+        move |_, (this, name, value): (LuaAnyUserData, String, LuaValue)| {
+            let number = match value {
+                LuaValue::Integer(i) => Some(i as f64),
+                LuaValue::Number(n) => Some(n),
+                _ => None,
+            };
+            match number {
+                Some(n) => {
+                    let instance = *this.borrow::<Instance>()?;
+                    instance.set_attribute(name, rbx_dom_weak::types::Variant::Float64(n));
+                    Ok(())
+                }
+                None => {
+                    let method: LuaFunction =
+                        original_for_method.call((this.clone(), "SetAttribute"))?;
+                    method.call((this, name, value))
+                }
+            }
+        },
+    )?;
+    let index = lua.create_function(move |_, (this, key): (LuaAnyUserData, LuaValue)| {
+        if let LuaValue::String(s) = &key {
+            if s.as_bytes().as_ref() == b"SetAttribute" {
+                return Ok(LuaValue::Function(set_attribute.clone()));
+            }
+        }
+        original.call::<LuaValue>((this, key))
+    })?;
+    // mlua refuses to replace `__index` through its API; the metatable is
+    // a plain Luau table, so set the field directly.
+    unsafe {
+        lua.exec_raw::<()>((sample, index), |state| {
+            use mlua::ffi;
+            ffi::lua_getmetatable(state, 1);
+            ffi::lua_setreadonly(state, -1, 0);
+            ffi::lua_pushstring(state, c"__index".as_ptr());
+            ffi::lua_pushvalue(state, 2);
+            ffi::lua_rawset(state, -3);
+            ffi::lua_pop(state, 1);
+        })?;
+    }
+    Ok(())
+}
+
+/// The plugin driven as a user would, against a real server: the App from
+/// `testing/Driver`, a DataModel, the buttons.
+pub struct Driver<'h> {
+    pub harness: &'h Harness,
+    pub driver: LuaTable,
+    pub app: LuaTable,
+    pub game: Instance,
+}
+
+impl<'h> Driver<'h> {
+    /// `options` is Luau table syntax for extra Driver options
+    /// (`config = {...}`, `settings = {...}`, `placeId = N`).
+    pub fn new(harness: &'h Harness, game: Instance, port: u16, options: &str) -> Driver<'h> {
+        let make: LuaFunction = harness
+            .eval(&format!(
+                "return function(game) return require(harness.root.testing.Driver).new({{ game = game, port = \"{port}\", {options} }}) end"
+            ))
+            .expect("the driver loads");
+        let driver: LuaTable = make
+            .call(harness.instance_value(game))
+            .unwrap_or_else(|e| panic!("the driver starts: {e}"));
+        let app = driver.get("app").unwrap();
+        Driver {
+            harness,
+            driver,
+            app,
+            game,
+        }
+    }
+
+    /// Presses a button of the current page.
+    pub fn press(&self, id: &str) {
+        let press: LuaFunction = self.driver.get("press").unwrap();
+        press
+            .call::<()>(id)
+            .unwrap_or_else(|e| panic!("pressing {id}: {e}"));
+    }
+
+    pub fn page(&self) -> String {
+        let state: LuaTable = self.app.get("state").unwrap();
+        state.get("page").unwrap()
+    }
+
+    pub fn state_field(&self, name: &str) -> LuaValue {
+        let state: LuaTable = self.app.get("state").unwrap();
+        state.get(name).unwrap()
+    }
+
+    /// Every text of the current page.
+    pub fn texts(&self) -> String {
+        let texts: LuaFunction = self.driver.get("texts").unwrap();
+        texts.call(()).unwrap()
+    }
+
+    pub fn recordings(&self) -> Vec<String> {
+        self.driver.get("recordings").unwrap()
+    }
+
+    /// The DataModel as a place file holds it.
+    pub fn place(&self) -> WeakDom {
+        dom::export_place(self.game)
+    }
 }
