@@ -68,4 +68,148 @@ fn sync_into_an_empty_place_equals_the_build_then_follows_edits() {
         panic!("after the first sync:\n{report}");
     }
     assert_eq!(driver.recordings().len(), 1, "one undo recording for the sync");
+
+    let src = project.join("src");
+    let rs = src.join("ReplicatedStorage");
+    let ws = src.join("Workspace");
+    type Edit<'a> = (&'a str, Box<dyn Fn() + 'a>);
+    let write = |path: std::path::PathBuf, text: &'static str| {
+        move || common::write_file(&path, text)
+    };
+    let edits: Vec<Edit> = vec![
+        ("edit a script", Box::new(write(rs.join("Util.luau"), "return { version = 2 }\n"))),
+        ("add a script", Box::new(write(src.join("ServerScriptService/Added.server.luau"), "print('added')\n"))),
+        ("add a client script", Box::new(write(src.join("StarterPlayer/StarterPlayerScripts/Input.client.luau"), "-- client\n"))),
+        ("rename a script", Box::new(|| std::fs::rename(rs.join("Util~2.luau"), rs.join("Helpers.luau")).unwrap())),
+        ("delete a script", Box::new(|| std::fs::remove_file(src.join("ServerScriptService/Legacy.legacy.luau")).unwrap())),
+        ("edit a text file", Box::new(write(rs.join("Motd.txt"), "Welcome back!"))),
+        ("edit a meta file", Box::new(write(rs.join("Motd.meta.json5"), "{ attributes: { Language: \"fr\", Shown: true } }"))),
+        ("edit a CSV", Box::new(write(rs.join("Strings.csv"), "Key,Source,fr\nGreeting,Hi,Salut\n"))),
+        ("edit JSON5 data", Box::new(write(rs.join("Config.json5"), "{ walkSpeed: 20 }"))),
+        ("edit TOML data", Box::new(write(rs.join("Balance.toml"), "[shop]\nstartingCoins = 5\n"))),
+        ("edit YAML data", Box::new(write(rs.join("Levels.yaml"), "- one\n- two\n"))),
+        ("edit a model's properties", Box::new(write(ws.join("Baseplate.model.json5"), "{ className: \"Part\", properties: { Anchored: true, Size: [64, 2, 64], Material: \"Grass\", Transparency: 0.25 } }"))),
+        ("add a model with children", Box::new(write(ws.join("Lamp.model.json5"), "{ className: \"Model\", children: [ { name: \"Bulb\", className: \"Part\", properties: { Shape: \"Ball\" }, children: [ { name: \"Light\", className: \"PointLight\", properties: { Range: 12 } } ] } ] }"))),
+        ("add same-named siblings", Box::new(|| {
+            common::write_file(&ws.join("Stack/Part.model.json5"), "{ className: \"Part\", properties: { Transparency: 0.1 } }");
+            common::write_file(&ws.join("Stack/Part~2.model.json5"), "{ className: \"Part\", properties: { Transparency: 0.2 } }");
+            common::write_file(&ws.join("Stack/Part~3.model.json5"), "{ className: \"Part\", properties: { Transparency: 0.3 } }");
+        })),
+        ("point a Ref elsewhere", Box::new(write(ws.join("Door/Pointer.model.json5"), "{ className: \"ObjectValue\", attributes: { Rojo_Ref_Value: \"@game/Workspace/Lamp.model.json5/Bulb\" } }"))),
+        ("a Ref chain", Box::new(|| {
+            common::write_file(&ws.join("Chain/A.model.json5"), "{ className: \"ObjectValue\", attributes: { Rojo_Ref_Value: \"./B.model.json5\" } }");
+            common::write_file(&ws.join("Chain/B.model.json5"), "{ className: \"ObjectValue\", attributes: { Rojo_Ref_Value: \"./C.model.json5\" } }");
+            common::write_file(&ws.join("Chain/C.model.json5"), "{ className: \"ObjectValue\", attributes: { Rojo_Ref_Value: \"./A.model.json5\" } }");
+        })),
+        ("a folder becomes a script", Box::new(write(ws.join("Spawns/init.server.luau"), "print('spawns')\n"))),
+        ("rename a folder", Box::new(|| std::fs::rename(ws.join("Stack"), ws.join("Pile")).unwrap())),
+        ("copy a binary model", Box::new(|| { std::fs::copy(ws.join("Tree.rbxm"), ws.join("Tree2.rbxm")).unwrap(); })),
+        ("delete a folder", Box::new(|| std::fs::remove_dir_all(rs.join("Remotes")).unwrap())),
+        ("delete a model", Box::new(|| std::fs::remove_file(ws.join("Crate.rbxmx")).unwrap())),
+    ];
+    for (what, edit) in edits {
+        edit();
+        wait_until_equal(&driver, &project, what);
+    }
+    let unapplied = driver.state_field("unapplied");
+    if let mlua::Value::Table(list) = unapplied {
+        assert_eq!(list.raw_len(), 0, "nothing should be left unapplied: {}", driver.texts());
+    }
+    assert_eq!(driver.page(), "Connected");
+    assert!(driver.recordings().len() > 20, "one recording per patch");
+}
+
+/// The instance at `path` (names separated by `/`) below the root.
+fn find(dom: &WeakDom, path: &str) -> rbx_dom_weak::types::Ref {
+    let mut current = dom.root_ref();
+    for name in path.split('/') {
+        current = *dom
+            .get_by_ref(current)
+            .unwrap()
+            .children()
+            .iter()
+            .find(|c| dom.get_by_ref(**c).unwrap().name == name)
+            .unwrap_or_else(|| panic!("no {path}"));
+    }
+    current
+}
+
+#[test]
+fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
+    let (_dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let server = LiveServer::start(&project, &[]);
+
+    // Studio holds the game, but: Remotes is missing, the Baseplate has
+    // another size, a part the project does not have was added, a camera
+    // exists, and the two modules named Util are in the other order.
+    let mut place = build_and_read(&project, true);
+    let remotes = find(&place, "ReplicatedStorage/Remotes");
+    place.destroy(remotes);
+    let baseplate = find(&place, "Workspace/Baseplate");
+    place.get_by_ref_mut(baseplate).unwrap().properties.insert(
+        "Size".into(),
+        rbx_dom_weak::types::Variant::Vector3(rbx_dom_weak::types::Vector3::new(1.0, 2.0, 3.0)),
+    );
+    let workspace = find(&place, "Workspace");
+    place.insert(workspace, InstanceBuilder::new("Part").with_name("StudioOnly"));
+    place.insert(workspace, InstanceBuilder::new("Camera").with_name("Camera"));
+    let storage = find(&place, "ReplicatedStorage");
+    let first_util = *place
+        .get_by_ref(storage)
+        .unwrap()
+        .children()
+        .iter()
+        .find(|c| place.get_by_ref(**c).unwrap().name == "Util")
+        .unwrap();
+    place.transfer_within(first_util, storage); // now last: the other Util is first
+
+    let harness = Harness::new();
+    let game = dom::load_place(place);
+    let driver = Driver::new(&harness, game, server.address.port(), "");
+    let before: mlua::Table = harness
+        .eval::<mlua::Function>(
+            "return function(game) local ws = game:GetService('Workspace') \
+             return { baseplate = ws.Baseplate, camera = ws.Camera, \
+             utils = game:GetService('ReplicatedStorage'):GetChildren() } end",
+        )
+        .unwrap()
+        .call(harness.instance_value(game))
+        .unwrap();
+
+    driver.press("sync");
+    assert_eq!(driver.page(), "Confirming", "{}", driver.texts());
+    let texts = driver.texts();
+    for expected in [
+        "add ReplicatedStorage.Remotes (Configuration)",
+        "remove Workspace.StudioOnly (Part)",
+        "change Workspace.Baseplate: Size\n",
+        "reorder the 2 children of ReplicatedStorage named Util",
+    ] {
+        assert!(texts.contains(expected), "missing {expected:?} in:\n{texts}");
+    }
+    assert!(!texts.contains("Camera"), "the camera is kept:\n{texts}");
+    driver.press("accept");
+    assert_eq!(driver.page(), "Connected", "{}", driver.texts());
+
+    // Equal to the build but for the camera Studio keeps.
+    let mut synced = driver.place();
+    let camera = find(&synced, "Workspace/Camera");
+    synced.destroy(camera);
+    let built = build_and_read(&project, true);
+    let comparison = compare(&synced, synced.root_ref(), &built, built.root_ref(), &options());
+    assert!(comparison.is_equal(), "{}", comparison.report(40));
+
+    // The instances that matched are the same instances, not copies.
+    let same: bool = harness
+        .eval::<mlua::Function>(
+            "return function(game, before) local ws = game:GetService('Workspace') \
+             local baseplates = 0 \
+             for _, c in ws:GetChildren() do if c.Name == 'Baseplate' then baseplates += 1 end end \
+             return ws.Baseplate == before.baseplate and baseplates == 1 \
+             and before.camera.Parent == ws end",
+        )
+        .unwrap()
+        .call((harness.instance_value(game), before))
+        .unwrap();
+    assert!(same, "hydrate kept the matching instances");
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod compare;
+pub mod files;
 pub mod live;
 pub mod roundtrip;
 pub mod tree_view;

@@ -1,0 +1,44 @@
+//! Folders compared file by file, byte for byte.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file under `dir`, relative path → bytes.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                found.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    found
+}
+
+pub fn assert_same_files(live: &Path, cli: &Path) {
+    let (live, cli) = (files(live), files(cli));
+    let live_names: Vec<&String> = live.keys().collect();
+    let cli_names: Vec<&String> = cli.keys().collect();
+    assert_eq!(
+        live_names, cli_names,
+        "live and CLI syncback wrote different files"
+    );
+    for (name, bytes) in &live {
+        assert!(
+            bytes == &cli[name],
+            "{name} differs:\n--- live\n{}\n--- cli\n{}",
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&cli[name])
+        );
+    }
+}
