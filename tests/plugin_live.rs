@@ -213,3 +213,83 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
         .unwrap();
     assert!(same, "hydrate kept the matching instances");
 }
+
+/// How many services the DataModel holds.
+fn service_count(driver: &Driver) -> usize {
+    driver.place().root().children().len()
+}
+
+/// A copy of the demo place whose project file has `fields` added.
+fn demo_with(fields: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let file = project.join("default.project.json5");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let text = text.replacen("servePort: 34873,", &format!("servePort: 34873, {fields}"), 1);
+    std::fs::write(&file, text).unwrap();
+    (dir, project)
+}
+
+#[test]
+fn refusals_show_the_reason_on_the_error_page_and_change_nothing() {
+    let (_a, listed) = demo_with("servePlaceIds: [111, 222],");
+    let (_b, blocking) = demo_with("blockedPlaceIds: [222],");
+    let listed = LiveServer::start(&listed, &[]);
+    let blocking = LiveServer::start(&blocking, &[]);
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let port = listed.address.port();
+    let cases = [
+        (port, "config = { version = \"9.9.9\" }, placeId = 111", "This plugin is Atlas 9.9.9, but the server is Atlas 0.1.0"),
+        (port, "config = { protocolVersion = 99 }, placeId = 111", "The server speaks protocol 6, this plugin 99"),
+        (port, "placeId = 333", "This place (333) is not one of the project's servePlaceIds (111, 222)"),
+        (blocking.address.port(), "placeId = 222", "This place (222) is in the project's blockedPlaceIds"),
+        (closed_port, "placeId = 111", "Atlas is not reachable at localhost:"),
+    ];
+    let harness = Harness::new();
+    for (port, options, message) in cases {
+        let driver = Driver::new(&harness, empty_game(), port, options);
+        driver.press("sync");
+        assert_eq!(driver.page(), "Error", "{options}: {}", driver.texts());
+        assert!(driver.texts().contains(message), "{options}: {}", driver.texts());
+        assert_eq!(service_count(&driver), 0, "{options}: the DataModel changed");
+        driver.press("dismiss");
+        assert_eq!(driver.page(), "NotConnected");
+    }
+    // The same checks guard Syncback.
+    let driver = Driver::new(&harness, empty_game(), port, "placeId = 333");
+    driver.press("syncback");
+    driver.press("confirmSyncback");
+    assert_eq!(driver.page(), "Error", "{}", driver.texts());
+    assert!(driver.texts().contains("servePlaceIds"), "{}", driver.texts());
+    // And a listed place connects.
+    let driver = Driver::new(&harness, empty_game(), port, "placeId = 222");
+    connect(&driver);
+}
+
+#[test]
+fn a_server_that_stops_ends_the_connection_with_a_clear_error() {
+    let (_dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let server = LiveServer::start(&project, &[]);
+    let harness = Harness::new();
+    let driver = Driver::new(&harness, empty_game(), server.address.port(), "");
+    connect(&driver);
+    let before = driver.place();
+    drop(server);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while driver.page() == "Connected" {
+        assert!(Instant::now() < deadline, "the plugin never noticed");
+        harness.pump(Duration::from_millis(50)).unwrap();
+    }
+    assert_eq!(driver.page(), "Error");
+    assert!(
+        driver.texts().contains("The connection to Atlas was lost"),
+        "{}",
+        driver.texts()
+    );
+    let after = driver.place();
+    let comparison = compare(&after, after.root_ref(), &before, before.root_ref(), &options());
+    assert!(comparison.is_equal(), "{}", comparison.report(20));
+    assert_eq!(harness.transport.open_sockets(), 0);
+}

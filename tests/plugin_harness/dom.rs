@@ -3,7 +3,10 @@
 
 use lune_roblox::document::{Document, DocumentFormat, DocumentKind};
 use lune_roblox::instance::Instance;
-use rbx_dom_weak::WeakDom;
+use std::collections::HashMap;
+
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{InstanceBuilder, WeakDom};
 
 /// A DataModel holding `place`'s services (the place's root children).
 pub fn load_place(place: WeakDom) -> Instance {
@@ -21,19 +24,53 @@ pub fn export_place(game: Instance) -> WeakDom {
     atlas::dom_file::read(&bytes, atlas::dom_file::Encoding::Binary).expect("the place decodes")
 }
 
-/// A binary model of `instances` (and their descendants); Refs between
-/// them are kept.
+/// A binary model of `instances` (and their descendants), as
+/// `SerializeInstancesAsync` makes it: Refs between serialized instances
+/// are kept, Refs to anything else become nil. The instances may live in
+/// different DOMs (a new, unparented instance lives in lune's scratch DOM).
 pub fn serialize(instances: &[Instance]) -> Result<Vec<u8>, String> {
-    let mut dom = WeakDom::new(rbx_dom_weak::InstanceBuilder::new("DataModel"));
-    if let Some(first) = instances.first() {
-        if instances.iter().any(|i| i.dom_id != first.dom_id) {
-            return Err("the instances live in different DataModels".into());
-        }
-        let refs: Vec<_> = instances.iter().map(|i| i.dom_ref).collect();
-        Instance::clone_multiple_into_external_dom(first.dom_id, &refs, &mut dom);
+    let mut out = WeakDom::new(InstanceBuilder::new("DataModel"));
+    let root = out.root_ref();
+    let mut new_of: HashMap<Ref, Ref> = HashMap::new();
+    let mut roots = Vec::new();
+    for instance in instances {
+        let referent = instance.dom_ref;
+        let copied = instance.with_dom(|dom| copy_subtree(dom, referent, &mut out, root, &mut new_of));
+        roots.push(copied.ok_or("an instance is not in its DOM")?);
     }
-    let roots = dom.root().children().to_vec();
-    let mut out = Vec::new();
-    rbx_binary::to_writer(&mut out, &dom, &roots).map_err(|e| e.to_string())?;
-    Ok(out)
+    let copies: Vec<Ref> = new_of.values().copied().collect();
+    for copy in copies {
+        let Some(instance) = out.get_by_ref_mut(copy) else {
+            continue;
+        };
+        for value in instance.properties.values_mut() {
+            if let Variant::Ref(target) = value {
+                *target = new_of.get(target).copied().unwrap_or_else(Ref::none);
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    rbx_binary::to_writer(&mut bytes, &out, &roots).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+fn copy_subtree(
+    dom: &WeakDom,
+    referent: Ref,
+    out: &mut WeakDom,
+    parent: Ref,
+    new_of: &mut HashMap<Ref, Ref>,
+) -> Option<Ref> {
+    let instance = dom.get_by_ref(referent)?;
+    let copy = out.insert(
+        parent,
+        InstanceBuilder::new(instance.class)
+            .with_name(instance.name.as_str())
+            .with_properties(instance.properties.iter().map(|(k, v)| (*k, v.clone()))),
+    );
+    new_of.insert(referent, copy);
+    for child in instance.children() {
+        copy_subtree(dom, *child, out, copy, new_of);
+    }
+    Some(copy)
 }
