@@ -8,6 +8,7 @@ pub mod cli;
 pub mod dom_file;
 pub mod formats;
 pub mod json;
+pub mod plugin;
 pub mod project;
 pub mod reflection;
 pub mod serve;

@@ -203,3 +203,73 @@ fn build_watch_writes_again_after_each_change_and_stops_on_ctrl_c() {
         "Ctrl-C ends the watch with exit code 0"
     );
 }
+
+#[test]
+fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_removes_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let installed = temp.path().join("Plugins/Atlas.rbxm");
+    let result = atlas()
+        .args(["plugin", "install", "--output"])
+        .arg(&installed)
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(String::from_utf8_lossy(&result.stdout).contains("Installed the Atlas 0.1.0 plugin"));
+
+    let built = temp.path().join("Built.rbxm");
+    let result = atlas()
+        .args(["build", "plugin", "-o"])
+        .arg(&built)
+        .output()
+        .unwrap();
+    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    let (a, b) = (common::read_dom_file(&installed), common::read_dom_file(&built));
+    common::compare::assert_trees_equal(
+        &a,
+        a.root_ref(),
+        &b,
+        b.root_ref(),
+        &common::compare::CompareOptions {
+            positional_siblings: true,
+            ..common::compare::CompareOptions::exact()
+        },
+    );
+    let names: Vec<&str> = a.descendants().map(|i| i.name.as_str()).collect();
+    assert!(names.contains(&"Atlas") && names.contains(&"Session"), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with(".spec")), "specs are not shipped");
+
+    let result = atlas()
+        .args(["plugin", "uninstall", "--output"])
+        .arg(&installed)
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    assert!(!installed.exists());
+    let again = atlas()
+        .args(["plugin", "uninstall", "--output"])
+        .arg(&installed)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("is not installed"));
+
+    let place = atlas()
+        .args(["plugin", "install", "--output"])
+        .arg(temp.path().join("Atlas.rbxl"))
+        .output()
+        .unwrap();
+    assert!(!place.status.success());
+    assert!(String::from_utf8_lossy(&place.stderr).contains(".rbxm or .rbxmx"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn plugin_install_without_studio_says_to_use_output() {
+    let result = atlas().args(["plugin", "install"]).output().unwrap();
+    assert!(!result.status.success());
+    assert!(
+        String::from_utf8_lossy(&result.stderr).contains("give a file with --output"),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}

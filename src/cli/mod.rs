@@ -2,6 +2,7 @@
 //! subcommand; each is a thin adapter over the library.
 
 mod build;
+mod plugin;
 mod serve;
 mod syncback;
 
@@ -50,6 +51,8 @@ pub enum Command {
     Syncback(syncback::SyncbackCommand),
     /// Serve the project to the Studio plugin, live-syncing every file change.
     Serve(serve::ServeCommand),
+    /// Install or remove the Atlas Studio plugin.
+    Plugin(plugin::PluginCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
         Command::Build(command) => command.run(),
         Command::Syncback(command) => command.run(),
         Command::Serve(command) => command.run(),
+        Command::Plugin(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,12 +3,15 @@
 //! Snapshot code never calls `std::fs` itself: it asks a [`Vfs`]. `atlas
 //! build` uses [`StdVfs`], which reads straight from disk; the dev server
 //! uses [`CachedVfs`], which remembers what it read until the [`watcher`]
-//! says a path changed.
+//! says a path changed; the embedded Studio plugin is read from a
+//! [`MemoryVfs`].
 
 mod cached;
+mod memory;
 pub mod watcher;
 
 pub use cached::CachedVfs;
+pub use memory::MemoryVfs;
 
 use std::fs;
 use std::io;
