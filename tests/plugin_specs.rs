@@ -50,3 +50,39 @@ fn plugin_specs() {
         failures.join("\n")
     );
 }
+
+/// Every script of the plugin compiles; every module outside `adapter/`
+/// (which needs Studio) loads and returns a value.
+#[test]
+fn every_plugin_module_compiles_and_loads() {
+    let harness = Harness::new();
+    let require: LuaFunction = harness.lua.globals().get("require").unwrap();
+    let mut scripts = vec![harness.root];
+    scripts.extend(harness.root.get_descendants());
+    let mut loaded = 0;
+    for script in scripts {
+        let class = script.get_class_name().to_owned();
+        if !matches!(class.as_str(), "Script" | "ModuleScript" | "LocalScript") {
+            continue;
+        }
+        let name = script.get_full_name();
+        let source = match script.get_property("Source") {
+            Some(rbx_dom_weak::types::Variant::String(s)) => s,
+            other => panic!("{name} has no Source: {other:?}"),
+        };
+        assert!(source.starts_with("--!strict"), "{name} is not --!strict");
+        harness
+            .lua
+            .load(source.as_str())
+            .set_name(format!("={name}"))
+            .into_function()
+            .unwrap_or_else(|e| panic!("{name} does not compile: {e}"));
+        if class == "ModuleScript" && !name.contains(".adapter.") {
+            require
+                .call::<LuaValue>(harness.instance_value(script))
+                .unwrap_or_else(|e| panic!("{name} does not load: {e}"));
+            loaded += 1;
+        }
+    }
+    assert!(loaded > 25, "only {loaded} modules loaded");
+}
