@@ -7,7 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let plugin = root.join("plugin");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=plugin");
@@ -37,7 +38,11 @@ fn main() {
             .expect("under plugin/")
             .to_string_lossy()
             .replace('\\', "/");
-        let _ = writeln!(out, "    ({relative:?}, include_bytes!({:?})),", file.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({relative:?}, include_bytes!({:?})),",
+            file.display().to_string()
+        );
     }
     out.push_str("];\n");
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -49,7 +54,11 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
     for entry in entries {
         let path = entry.expect("a readable folder entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         if path.is_dir() {
             if name != "testing" {
                 collect(&path, files);

@@ -137,7 +137,10 @@ fn measure(repo: &Path, project: &Path) {
         std::fs::write(path, format!("-- edit {i} of run {run}\nreturn {i}\n")).unwrap();
         while driver.recordings().len() == before {
             harness.pump(Duration::from_millis(1)).unwrap();
-            assert!(start.elapsed() < Duration::from_secs(10), "edit {i} was never applied");
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "edit {i} was never applied"
+            );
         }
         latencies.push(start.elapsed());
         std::thread::sleep(Duration::from_millis(20));
@@ -160,7 +163,9 @@ fn script_files(dir: &Path) -> Vec<PathBuf> {
             let name = path.file_name().unwrap().to_string_lossy().to_string();
             if path.is_dir() {
                 stack.push(path);
-            } else if (name.ends_with(".luau") || name.ends_with(".lua")) && !name.starts_with("init.") {
+            } else if (name.ends_with(".luau") || name.ends_with(".lua"))
+                && !name.starts_with("init.")
+            {
                 found.push(path);
             }
         }

@@ -24,9 +24,7 @@ pub enum PluginError {
     Write(#[from] BuildError),
     #[error("{0}: the plugin must be written as .rbxm or .rbxmx")]
     NotAModel(PathBuf),
-    #[error(
-        "Roblox Studio's plugins folder is unknown on this system; give a file with --output"
-    )]
+    #[error("Roblox Studio's plugins folder is unknown on this system; give a file with --output")]
     NoPluginsFolder,
 }
 

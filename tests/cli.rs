@@ -213,7 +213,11 @@ fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_rem
         .arg(&installed)
         .output()
         .unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
     assert!(String::from_utf8_lossy(&result.stdout).contains("Installed the Atlas 0.1.0 plugin"));
 
     let built = temp.path().join("Built.rbxm");
@@ -222,8 +226,15 @@ fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_rem
         .arg(&built)
         .output()
         .unwrap();
-    assert!(result.status.success(), "{}", String::from_utf8_lossy(&result.stderr));
-    let (a, b) = (common::read_dom_file(&installed), common::read_dom_file(&built));
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let (a, b) = (
+        common::read_dom_file(&installed),
+        common::read_dom_file(&built),
+    );
     common::compare::assert_trees_equal(
         &a,
         a.root_ref(),
@@ -235,8 +246,14 @@ fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_rem
         },
     );
     let names: Vec<&str> = a.descendants().map(|i| i.name.as_str()).collect();
-    assert!(names.contains(&"Atlas") && names.contains(&"Session"), "{names:?}");
-    assert!(!names.iter().any(|n| n.ends_with(".spec")), "specs are not shipped");
+    assert!(
+        names.contains(&"Atlas") && names.contains(&"Session"),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.ends_with(".spec")),
+        "specs are not shipped"
+    );
 
     let result = atlas()
         .args(["plugin", "uninstall", "--output"])

@@ -61,7 +61,10 @@ fn reflection_luau() -> String {
                 line.push_str(" },");
                 properties.insert(name, line);
             }
-            class = c.superclass.as_ref().and_then(|s| db.classes.get(s.as_ref() as &str));
+            class = c
+                .superclass
+                .as_ref()
+                .and_then(|s| db.classes.get(s.as_ref() as &str));
         }
         let _ = writeln!(out, "\t{service} = {{");
         for line in properties.values() {

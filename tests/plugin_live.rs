@@ -32,7 +32,13 @@ fn empty_game() -> lune_roblox::instance::Instance {
 fn differences(driver: &Driver, project: &Path) -> Option<String> {
     let built = build_and_read(project, true);
     let place = driver.place();
-    let comparison = compare(&place, place.root_ref(), &built, built.root_ref(), &options());
+    let comparison = compare(
+        &place,
+        place.root_ref(),
+        &built,
+        built.root_ref(),
+        &options(),
+    );
     (!comparison.is_equal()).then(|| comparison.report(40))
 }
 
@@ -67,15 +73,18 @@ fn sync_into_an_empty_place_equals_the_build_then_follows_edits() {
     if let Some(report) = differences(&driver, &project) {
         panic!("after the first sync:\n{report}");
     }
-    assert_eq!(driver.recordings().len(), 1, "one undo recording for the sync");
+    assert_eq!(
+        driver.recordings().len(),
+        1,
+        "one undo recording for the sync"
+    );
 
     let src = project.join("src");
     let rs = src.join("ReplicatedStorage");
     let ws = src.join("Workspace");
     type Edit<'a> = (&'a str, Box<dyn Fn() + 'a>);
-    let write = |path: std::path::PathBuf, text: &'static str| {
-        move || common::write_file(&path, text)
-    };
+    let write =
+        |path: std::path::PathBuf, text: &'static str| move || common::write_file(&path, text);
     let edits: Vec<Edit> = vec![
         ("edit a script", Box::new(write(rs.join("Util.luau"), "return { version = 2 }\n"))),
         ("add a script", Box::new(write(src.join("ServerScriptService/Added.server.luau"), "print('added')\n"))),
@@ -113,7 +122,12 @@ fn sync_into_an_empty_place_equals_the_build_then_follows_edits() {
     }
     let unapplied = driver.state_field("unapplied");
     if let mlua::Value::Table(list) = unapplied {
-        assert_eq!(list.raw_len(), 0, "nothing should be left unapplied: {}", driver.texts());
+        assert_eq!(
+            list.raw_len(),
+            0,
+            "nothing should be left unapplied: {}",
+            driver.texts()
+        );
     }
     assert_eq!(driver.page(), "Connected");
     assert!(driver.recordings().len() > 20, "one recording per patch");
@@ -151,8 +165,14 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
         rbx_dom_weak::types::Variant::Vector3(rbx_dom_weak::types::Vector3::new(1.0, 2.0, 3.0)),
     );
     let workspace = find(&place, "Workspace");
-    place.insert(workspace, InstanceBuilder::new("Part").with_name("StudioOnly"));
-    place.insert(workspace, InstanceBuilder::new("Camera").with_name("Camera"));
+    place.insert(
+        workspace,
+        InstanceBuilder::new("Part").with_name("StudioOnly"),
+    );
+    place.insert(
+        workspace,
+        InstanceBuilder::new("Camera").with_name("Camera"),
+    );
     let storage = find(&place, "ReplicatedStorage");
     let first_util = *place
         .get_by_ref(storage)
@@ -185,7 +205,10 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
         "change Workspace.Baseplate: Size\n",
         "reorder the 2 children of ReplicatedStorage named Util",
     ] {
-        assert!(texts.contains(expected), "missing {expected:?} in:\n{texts}");
+        assert!(
+            texts.contains(expected),
+            "missing {expected:?} in:\n{texts}"
+        );
     }
     assert!(!texts.contains("Camera"), "the camera is kept:\n{texts}");
     driver.press("accept");
@@ -196,7 +219,13 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
     let camera = find(&synced, "Workspace/Camera");
     synced.destroy(camera);
     let built = build_and_read(&project, true);
-    let comparison = compare(&synced, synced.root_ref(), &built, built.root_ref(), &options());
+    let comparison = compare(
+        &synced,
+        synced.root_ref(),
+        &built,
+        built.root_ref(),
+        &options(),
+    );
     assert!(comparison.is_equal(), "{}", comparison.report(40));
 
     // The instances that matched are the same instances, not copies.
@@ -224,7 +253,11 @@ fn demo_with(fields: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, project) = common::repo_copy("examples/demo-place", "demo");
     let file = project.join("default.project.json5");
     let text = std::fs::read_to_string(&file).unwrap();
-    let text = text.replacen("servePort: 34873,", &format!("servePort: 34873, {fields}"), 1);
+    let text = text.replacen(
+        "servePort: 34873,",
+        &format!("servePort: 34873, {fields}"),
+        1,
+    );
     std::fs::write(&file, text).unwrap();
     (dir, project)
 }
@@ -241,19 +274,47 @@ fn refusals_show_the_reason_on_the_error_page_and_change_nothing() {
     };
     let port = listed.address.port();
     let cases = [
-        (port, "config = { version = \"9.9.9\" }, placeId = 111", "This plugin is Atlas 9.9.9, but the server is Atlas 0.1.0"),
-        (port, "config = { protocolVersion = 99 }, placeId = 111", "The server speaks protocol 6, this plugin 99"),
-        (port, "placeId = 333", "This place (333) is not one of the project's servePlaceIds (111, 222)"),
-        (blocking.address.port(), "placeId = 222", "This place (222) is in the project's blockedPlaceIds"),
-        (closed_port, "placeId = 111", "Atlas is not reachable at localhost:"),
+        (
+            port,
+            "config = { version = \"9.9.9\" }, placeId = 111",
+            "This plugin is Atlas 9.9.9, but the server is Atlas 0.1.0",
+        ),
+        (
+            port,
+            "config = { protocolVersion = 99 }, placeId = 111",
+            "The server speaks protocol 6, this plugin 99",
+        ),
+        (
+            port,
+            "placeId = 333",
+            "This place (333) is not one of the project's servePlaceIds (111, 222)",
+        ),
+        (
+            blocking.address.port(),
+            "placeId = 222",
+            "This place (222) is in the project's blockedPlaceIds",
+        ),
+        (
+            closed_port,
+            "placeId = 111",
+            "Atlas is not reachable at localhost:",
+        ),
     ];
     let harness = Harness::new();
     for (port, options, message) in cases {
         let driver = Driver::new(&harness, empty_game(), port, options);
         driver.press("sync");
         assert_eq!(driver.page(), "Error", "{options}: {}", driver.texts());
-        assert!(driver.texts().contains(message), "{options}: {}", driver.texts());
-        assert_eq!(service_count(&driver), 0, "{options}: the DataModel changed");
+        assert!(
+            driver.texts().contains(message),
+            "{options}: {}",
+            driver.texts()
+        );
+        assert_eq!(
+            service_count(&driver),
+            0,
+            "{options}: the DataModel changed"
+        );
         driver.press("dismiss");
         assert_eq!(driver.page(), "NotConnected");
     }
@@ -262,7 +323,11 @@ fn refusals_show_the_reason_on_the_error_page_and_change_nothing() {
     driver.press("syncback");
     driver.press("confirmSyncback");
     assert_eq!(driver.page(), "Error", "{}", driver.texts());
-    assert!(driver.texts().contains("servePlaceIds"), "{}", driver.texts());
+    assert!(
+        driver.texts().contains("servePlaceIds"),
+        "{}",
+        driver.texts()
+    );
     // And a listed place connects.
     let driver = Driver::new(&harness, empty_game(), port, "placeId = 222");
     connect(&driver);
@@ -289,7 +354,13 @@ fn a_server_that_stops_ends_the_connection_with_a_clear_error() {
         driver.texts()
     );
     let after = driver.place();
-    let comparison = compare(&after, after.root_ref(), &before, before.root_ref(), &options());
+    let comparison = compare(
+        &after,
+        after.root_ref(),
+        &before,
+        before.root_ref(),
+        &options(),
+    );
     assert!(comparison.is_equal(), "{}", comparison.report(20));
     assert_eq!(harness.transport.open_sockets(), 0);
 }

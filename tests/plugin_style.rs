@@ -18,13 +18,17 @@ fn luau_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn config() -> Config {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/stylua.toml"),
-    )
-    .unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/stylua.toml"))
+            .unwrap();
     let value = |key: &str| -> String {
         text.lines()
-            .find_map(|line| line.strip_prefix(key)?.trim().strip_prefix('=').map(|v| v.trim().trim_matches('"').to_owned()))
+            .find_map(|line| {
+                line.strip_prefix(key)?
+                    .trim()
+                    .strip_prefix('=')
+                    .map(|v| v.trim().trim_matches('"').to_owned())
+            })
             .unwrap_or_else(|| panic!("plugin/stylua.toml has no {key}"))
     };
     let mut config = Config::new();
@@ -45,7 +49,10 @@ fn config() -> Config {
 #[test]
 fn plugin_luau_is_formatted_and_strict() {
     let mut files = Vec::new();
-    luau_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/src"), &mut files);
+    luau_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("plugin/src"),
+        &mut files,
+    );
     files.sort();
     assert!(files.len() > 20, "found only {} Luau files", files.len());
     let config = config();
@@ -53,7 +60,11 @@ fn plugin_luau_is_formatted_and_strict() {
     let mut problems = Vec::new();
     for file in files {
         let source = std::fs::read_to_string(&file).unwrap();
-        let name = file.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().display().to_string();
+        let name = file
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .display()
+            .to_string();
         if !source.starts_with("--!strict\n") {
             problems.push(format!("{name}: does not start with --!strict"));
         }

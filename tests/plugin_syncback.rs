@@ -58,7 +58,9 @@ fn as_the_plugin_sees_it(harness: &Harness, place: &mut WeakDom) -> Vec<String> 
                 changes.push(format!("{class}.{name}: not in the reflection database"));
             }
         }
-        if let Some(Variant::Attributes(attributes)) = instance.properties.get_mut(&"Attributes".into()) {
+        if let Some(Variant::Attributes(attributes)) =
+            instance.properties.get_mut(&"Attributes".into())
+        {
             let mut doubled = Attributes::new();
             for (key, value) in attributes.iter() {
                 let number = match value {
@@ -69,7 +71,10 @@ fn as_the_plugin_sees_it(harness: &Harness, place: &mut WeakDom) -> Vec<String> 
                 };
                 match number {
                     Some(n) => {
-                        changes.push(format!("{class} attribute {key}: {:?} as a double", value.ty()));
+                        changes.push(format!(
+                            "{class} attribute {key}: {:?} as a double",
+                            value.ty()
+                        ));
                         doubled.insert(key.clone(), Variant::Float64(n));
                     }
                     None => {
@@ -116,9 +121,9 @@ fn live_syncback_matches_the_cli(place_file: &Path) {
         driver.press("syncback");
         assert_eq!(driver.page(), "SyncbackConfirm");
         assert!(
-            driver
-                .texts()
-                .contains("Files in the project will be overwritten from Studio; this cannot be undone."),
+            driver.texts().contains(
+                "Files in the project will be overwritten from Studio; this cannot be undone."
+            ),
             "{}",
             driver.texts()
         );
@@ -157,5 +162,7 @@ fn syncback_of_miners_haven_equals_the_cli() {
 
 #[test]
 fn syncback_of_the_booga_place_equals_the_cli() {
-    live_syncback_matches_the_cli(&common::shared_dir().join("corpus/places/booga-open-sourced.rbxl"));
+    live_syncback_matches_the_cli(
+        &common::shared_dir().join("corpus/places/booga-open-sourced.rbxl"),
+    );
 }

@@ -31,13 +31,25 @@ fn attributes() -> Attributes {
         ("c-number", Variant::Float64(0.1)),
         ("d-vector", Variant::Vector3(Vector3::new(1.0, 2.0, 3.0))),
         ("e-color", Variant::Color3(Color3::new(0.25, 0.5, 1.0))),
-        ("f-udim2", Variant::UDim2(UDim2::new(UDim::new(0.5, 1), UDim::new(0.0, -2)))),
+        (
+            "f-udim2",
+            Variant::UDim2(UDim2::new(UDim::new(0.5, 1), UDim::new(0.0, -2))),
+        ),
         ("g-cframe", Variant::CFrame(cframe())),
         ("h-brick", Variant::BrickColor(BrickColor::BrightRed)),
         ("i-range", Variant::NumberRange(NumberRange::new(1.0, 2.0))),
-        ("j-rect", Variant::Rect(Rect::new(Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0)))),
+        (
+            "j-rect",
+            Variant::Rect(Rect::new(Vector2::new(1.0, 2.0), Vector2::new(3.0, 4.0))),
+        ),
         ("k-font", Variant::Font(Font::default())),
-        ("l-enum", Variant::EnumItem(EnumItem { ty: "Material".into(), value: 256 })),
+        (
+            "l-enum",
+            Variant::EnumItem(EnumItem {
+                ty: "Material".into(),
+                value: 256,
+            }),
+        ),
         ("m-vector2", Variant::Vector2(Vector2::new(-1.0, 0.5))),
     ] {
         attributes.insert(key.to_owned(), value);
@@ -50,12 +62,18 @@ fn attributes() -> Attributes {
 fn settable() -> Vec<(&'static str, Variant)> {
     vec![
         ("Axes", Variant::Axes(Axes::from_bits(0b101).unwrap())),
-        ("BinaryString", Variant::BinaryString(b"bytes\0\xff".to_vec().into())),
+        (
+            "BinaryString",
+            Variant::BinaryString(b"bytes\0\xff".to_vec().into()),
+        ),
         ("Bool", Variant::Bool(true)),
         ("BrickColor", Variant::BrickColor(BrickColor::ReallyBlack)),
         ("CFrame", Variant::CFrame(cframe())),
         ("Color3", Variant::Color3(Color3::new(0.1, 0.2, 0.3))),
-        ("Color3uint8", Variant::Color3uint8(Color3uint8::new(1, 128, 255))),
+        (
+            "Color3uint8",
+            Variant::Color3uint8(Color3uint8::new(1, 128, 255)),
+        ),
         (
             "ColorSequence",
             Variant::ColorSequence(ColorSequence {
@@ -66,10 +84,22 @@ fn settable() -> Vec<(&'static str, Variant)> {
             }),
         ),
         ("Content", Variant::Content(Content::none())),
-        ("Content", Variant::Content(Content::from("rbxassetid://12345"))),
-        ("ContentId", Variant::ContentId(ContentId::from("rbxasset://textures/x.png"))),
+        (
+            "Content",
+            Variant::Content(Content::from("rbxassetid://12345")),
+        ),
+        (
+            "ContentId",
+            Variant::ContentId(ContentId::from("rbxasset://textures/x.png")),
+        ),
         ("Enum", Variant::Enum(Enum::from_u32(1088))),
-        ("EnumItem", Variant::EnumItem(EnumItem { ty: "Material".into(), value: 1312 })),
+        (
+            "EnumItem",
+            Variant::EnumItem(EnumItem {
+                ty: "Material".into(),
+                value: 1312,
+            }),
+        ),
         ("Faces", Variant::Faces(Faces::from_bits(0b101001).unwrap())),
         ("Float32", Variant::Float32(0.1)),
         ("Float32", Variant::Float32(f32::MAX)),
@@ -78,7 +108,10 @@ fn settable() -> Vec<(&'static str, Variant)> {
         ("Int32", Variant::Int32(-123456)),
         ("Int64", Variant::Int64(1 << 40)),
         ("Font", Variant::Font(Font::default())),
-        ("NumberRange", Variant::NumberRange(NumberRange::new(-1.0, 2.5))),
+        (
+            "NumberRange",
+            Variant::NumberRange(NumberRange::new(-1.0, 2.5)),
+        ),
         (
             "NumberSequence",
             Variant::NumberSequence(NumberSequence {
@@ -90,30 +123,63 @@ fn settable() -> Vec<(&'static str, Variant)> {
         ),
         ("OptionalCFrame", Variant::OptionalCFrame(None)),
         ("OptionalCFrame", Variant::OptionalCFrame(Some(cframe()))),
-        ("PhysicalProperties", Variant::PhysicalProperties(PhysicalProperties::Default)),
         (
             "PhysicalProperties",
-            Variant::PhysicalProperties(PhysicalProperties::Custom(
-                CustomPhysicalProperties::new(0.5, 0.25, 0.75, 1.0, 2.0, 1.0),
+            Variant::PhysicalProperties(PhysicalProperties::Default),
+        ),
+        (
+            "PhysicalProperties",
+            Variant::PhysicalProperties(PhysicalProperties::Custom(CustomPhysicalProperties::new(
+                0.5, 0.25, 0.75, 1.0, 2.0, 1.0,
+            ))),
+        ),
+        (
+            "Ray",
+            Variant::Ray(Ray::new(
+                Vector3::new(1.0, 2.0, 3.0),
+                Vector3::new(0.0, -1.0, 0.0),
             )),
         ),
-        ("Ray", Variant::Ray(Ray::new(Vector3::new(1.0, 2.0, 3.0), Vector3::new(0.0, -1.0, 0.0)))),
-        ("Rect", Variant::Rect(Rect::new(Vector2::new(0.0, 1.0), Vector2::new(10.0, 20.5)))),
-        ("Region3", Variant::Region3(Region3::new(Vector3::new(1.0, 2.0, 3.0), Vector3::new(4.0, 6.0, 8.0)))),
+        (
+            "Rect",
+            Variant::Rect(Rect::new(Vector2::new(0.0, 1.0), Vector2::new(10.0, 20.5))),
+        ),
+        (
+            "Region3",
+            Variant::Region3(Region3::new(
+                Vector3::new(1.0, 2.0, 3.0),
+                Vector3::new(4.0, 6.0, 8.0),
+            )),
+        ),
         (
             "Region3int16",
-            Variant::Region3int16(Region3int16::new(Vector3int16::new(-1, 2, -3), Vector3int16::new(4, 5, 6))),
+            Variant::Region3int16(Region3int16::new(
+                Vector3int16::new(-1, 2, -3),
+                Vector3int16::new(4, 5, 6),
+            )),
         ),
         ("String", Variant::String("line\nnext \u{1F600}".into())),
         ("String", Variant::String(String::new())),
-        ("Tags", Variant::Tags(Tags::from(vec!["one".to_owned(), "two".to_owned()]))),
+        (
+            "Tags",
+            Variant::Tags(Tags::from(vec!["one".to_owned(), "two".to_owned()])),
+        ),
         ("Tags", Variant::Tags(Tags::default())),
         ("UDim", Variant::UDim(UDim::new(0.5, -7))),
-        ("UDim2", Variant::UDim2(UDim2::new(UDim::new(1.0, 0), UDim::new(0.25, 40)))),
+        (
+            "UDim2",
+            Variant::UDim2(UDim2::new(UDim::new(1.0, 0), UDim::new(0.25, 40))),
+        ),
         ("Vector2", Variant::Vector2(Vector2::new(0.1, -0.2))),
-        ("Vector2int16", Variant::Vector2int16(Vector2int16::new(-5, 6))),
+        (
+            "Vector2int16",
+            Variant::Vector2int16(Vector2int16::new(-5, 6)),
+        ),
         ("Vector3", Variant::Vector3(Vector3::new(1e-3, 2e10, -3.5))),
-        ("Vector3int16", Variant::Vector3int16(Vector3int16::new(1, -2, 32767))),
+        (
+            "Vector3int16",
+            Variant::Vector3int16(Vector3int16::new(1, -2, 32767)),
+        ),
         ("Attributes", Variant::Attributes(attributes())),
         ("Attributes", Variant::Attributes(Attributes::new())),
     ]
@@ -177,7 +243,9 @@ fn cframes_mean_what_they_mean_in_roblox() {
         )
         .unwrap();
     let bytes = to_msgpack(&Variant::CFrame(cframe())).unwrap();
-    let right: bool = check.call(harness.lua.create_string(&bytes).unwrap()).unwrap();
+    let right: bool = check
+        .call(harness.lua.create_string(&bytes).unwrap())
+        .unwrap();
     assert!(right, "the orientation rows were read as columns");
 }
 
@@ -206,7 +274,10 @@ fn values_a_plugin_cannot_set_are_refused_with_a_reason() {
             .call(harness.lua.create_string(&bytes).unwrap())
             .unwrap();
         assert!(!ok, "{value:?} was accepted");
-        assert!(reason.contains("cannot be set from a plugin"), "{value:?}: {reason}");
+        assert!(
+            reason.contains("cannot be set from a plugin"),
+            "{value:?}: {reason}"
+        );
     }
 }
 
@@ -228,5 +299,7 @@ fn material_colors_decode_to_one_color_per_material() {
             "#,
         )
         .unwrap();
-    assert!(check.call::<bool>(harness.lua.create_string(&bytes).unwrap()).unwrap());
+    assert!(check
+        .call::<bool>(harness.lua.create_string(&bytes).unwrap())
+        .unwrap());
 }

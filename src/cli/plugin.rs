@@ -47,8 +47,9 @@ impl PluginCommand {
                     std::fs::create_dir_all(parent)
                         .with_context(|| format!("could not create {}", parent.display()))?;
                 }
-                plugin::write(&path)
-                    .with_context(|| format!("could not install the plugin at {}", path.display()))?;
+                plugin::write(&path).with_context(|| {
+                    format!("could not install the plugin at {}", path.display())
+                })?;
                 println!(
                     "Installed the Atlas {} plugin at {}; restart Studio or reload plugins to use it",
                     env!("CARGO_PKG_VERSION"),
@@ -63,7 +64,8 @@ impl PluginCommand {
                         println!("The Atlas plugin is not installed at {}", path.display())
                     }
                     Err(e) => {
-                        return Err(e).with_context(|| format!("could not remove {}", path.display()))
+                        return Err(e)
+                            .with_context(|| format!("could not remove {}", path.display()))
                     }
                 }
             }

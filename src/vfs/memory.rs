@@ -30,7 +30,10 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(io::ErrorKind::NotFound, format!("{} does not exist", path.display()))
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("{} does not exist", path.display()),
+    )
 }
 
 impl MemoryVfs {
@@ -67,7 +70,10 @@ impl Vfs for MemoryVfs {
     }
 
     fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
-        let children = self.dirs.get(&normalize(path)).ok_or_else(|| not_found(path))?;
+        let children = self
+            .dirs
+            .get(&normalize(path))
+            .ok_or_else(|| not_found(path))?;
         let mut entries: Vec<DirEntry> = children
             .iter()
             .map(|child| DirEntry {

@@ -35,7 +35,8 @@ pub fn serialize(instances: &[Instance]) -> Result<Vec<u8>, String> {
     let mut roots = Vec::new();
     for instance in instances {
         let referent = instance.dom_ref;
-        let copied = instance.with_dom(|dom| copy_subtree(dom, referent, &mut out, root, &mut new_of));
+        let copied =
+            instance.with_dom(|dom| copy_subtree(dom, referent, &mut out, root, &mut new_of));
         roots.push(copied.ok_or("an instance is not in its DOM")?);
     }
     let copies: Vec<Ref> = new_of.values().copied().collect();

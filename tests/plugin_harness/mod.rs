@@ -104,7 +104,9 @@ impl Harness {
                     .set_name(format!("={}", module.get_full_name()))
                     .set_environment(env)
                     .eval()?;
-                cache.borrow_mut().insert(module.dom_ref, Some(value.clone()));
+                cache
+                    .borrow_mut()
+                    .insert(module.dom_ref, Some(value.clone()));
                 Ok(value)
             })?;
         self.lua.globals().set("require", require)?;
@@ -117,11 +119,12 @@ impl Harness {
         )?;
         harness.set(
             "serialize",
-            self.lua.create_function(|lua, list: Vec<LuaUserDataRef<Instance>>| {
-                let instances: Vec<Instance> = list.iter().map(|i| **i).collect();
-                let bytes = dom::serialize(&instances).map_err(LuaError::runtime)?;
-                lua.create_buffer(bytes)
-            })?,
+            self.lua
+                .create_function(|lua, list: Vec<LuaUserDataRef<Instance>>| {
+                    let instances: Vec<Instance> = list.iter().map(|i| **i).collect();
+                    let bytes = dom::serialize(&instances).map_err(LuaError::runtime)?;
+                    lua.create_buffer(bytes)
+                })?,
         )?;
         self.lua.globals().set("harness", harness)?;
         Ok(())
@@ -186,7 +189,10 @@ impl Harness {
 /// `script` for one module, everything else from the globals.
 fn module_environment(lua: &Lua, module: Instance) -> LuaResult<LuaTable> {
     let env = lua.create_table()?;
-    env.set("script", lune_roblox::instance::instance_to_lua(lua, module)?)?;
+    env.set(
+        "script",
+        lune_roblox::instance::instance_to_lua(lua, module)?,
+    )?;
     let meta = lua.create_table()?;
     meta.set("__index", lua.globals())?;
     env.set_metatable(Some(meta))?;

@@ -171,15 +171,18 @@ impl Transport {
                         out.set("body", lua.create_string(&response.body)?)?;
                         Ok((LuaValue::Table(out), LuaValue::Nil))
                     }
-                    Err(message) => Ok((LuaValue::Nil, LuaValue::String(lua.create_string(&message)?))),
+                    Err(message) => Ok((
+                        LuaValue::Nil,
+                        LuaValue::String(lua.create_string(&message)?),
+                    )),
                 }
             })?,
         )?;
         let sockets = self.sockets.clone();
         table.set(
             "connectSocket",
-            lua.create_function(move |lua, (url, handlers): (String, LuaTable)| {
-                match open_socket(&url) {
+            lua.create_function(
+                move |lua, (url, handlers): (String, LuaTable)| match open_socket(&url) {
                     Ok((events, stream)) => {
                         let closed_by_plugin = Rc::new(RefCell::new(false));
                         let handle = stream.try_clone().map_err(LuaError::external)?;
@@ -201,9 +204,12 @@ impl Transport {
                         )?;
                         Ok((LuaValue::Table(socket), LuaValue::Nil))
                     }
-                    Err(message) => Ok((LuaValue::Nil, LuaValue::String(lua.create_string(&message)?))),
-                }
-            })?,
+                    Err(message) => Ok((
+                        LuaValue::Nil,
+                        LuaValue::String(lua.create_string(&message)?),
+                    )),
+                },
+            )?,
         )?;
         Ok(table)
     }
@@ -277,8 +283,9 @@ fn open_socket(url: &str) -> Result<(Receiver<SocketEvent>, TcpStream), String> 
     let stream = connect(&authority)?;
     stream.set_read_timeout(None).map_err(|e| e.to_string())?;
     let handle = stream.try_clone().map_err(|e| e.to_string())?;
-    let (mut socket, _) = tungstenite::client::client(url.replacen("localhost", "127.0.0.1", 1), stream)
-        .map_err(|e| format!("{url}: {e}"))?;
+    let (mut socket, _) =
+        tungstenite::client::client(url.replacen("localhost", "127.0.0.1", 1), stream)
+            .map_err(|e| format!("{url}: {e}"))?;
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || loop {
         match socket.read() {
