@@ -208,29 +208,23 @@ fn build_watch_writes_again_after_each_change_and_stops_on_ctrl_c() {
 fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_removes_it() {
     let temp = tempfile::tempdir().unwrap();
     let installed = temp.path().join("Plugins/Atlas.rbxm");
-    let result = atlas()
-        .args(["plugin", "install", "--output"])
-        .arg(&installed)
-        .output()
-        .unwrap();
+    let succeed = |args: &[&str], path: &Path| -> String {
+        let result = atlas().args(args).arg(path).output().unwrap();
+        assert!(
+            result.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        String::from_utf8_lossy(&result.stdout).into_owned()
+    };
+    let stdout = succeed(&["plugin", "install", "--output"], &installed);
     assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
+        stdout.contains("Installed the Atlas 0.1.0 plugin"),
+        "{stdout}"
     );
-    assert!(String::from_utf8_lossy(&result.stdout).contains("Installed the Atlas 0.1.0 plugin"));
 
     let built = temp.path().join("Built.rbxm");
-    let result = atlas()
-        .args(["build", "plugin", "-o"])
-        .arg(&built)
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    succeed(&["build", "plugin", "-o"], &built);
     let (a, b) = (
         common::read_dom_file(&installed),
         common::read_dom_file(&built),
@@ -255,20 +249,10 @@ fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_rem
         "specs are not shipped"
     );
 
-    let result = atlas()
-        .args(["plugin", "uninstall", "--output"])
-        .arg(&installed)
-        .output()
-        .unwrap();
-    assert!(result.status.success());
+    succeed(&["plugin", "uninstall", "--output"], &installed);
     assert!(!installed.exists());
-    let again = atlas()
-        .args(["plugin", "uninstall", "--output"])
-        .arg(&installed)
-        .output()
-        .unwrap();
-    assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).contains("is not installed"));
+    let again = succeed(&["plugin", "uninstall", "--output"], &installed);
+    assert!(again.contains("is not installed"), "{again}");
 
     let place = atlas()
         .args(["plugin", "install", "--output"])

@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use atlas::syncback::chunks::{reconstruct, split, ServiceChunk};
 use common::files::{assert_same_files, files};
@@ -53,18 +52,7 @@ fn cli_syncback(data: &[u8], chunks: &[ServiceChunk]) -> (tempfile::TempDir, Pat
     let roots = dom.root().children().to_vec();
     atlas::dom_file::write(&mut bytes, &dom, &roots, atlas::dom_file::Encoding::Binary).unwrap();
     std::fs::write(&place, bytes).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_atlas"))
-        .arg("syncback")
-        .arg(&root)
-        .arg("-i")
-        .arg(&place)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "atlas syncback: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::cli_syncback(&root, &place);
     std::fs::remove_file(&place).unwrap();
     (dir, root)
 }

@@ -56,6 +56,13 @@ fn wait_until_equal(driver: &Driver, project: &Path, what: &str) {
     }
 }
 
+/// A copy of the demo place and `atlas serve` on it.
+fn served_demo() -> (tempfile::TempDir, std::path::PathBuf, LiveServer) {
+    let (dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let server = LiveServer::start(&project, &[]);
+    (dir, project, server)
+}
+
 fn connect(driver: &Driver) {
     driver.press("sync");
     assert_eq!(driver.page(), "Confirming", "{}", driver.texts());
@@ -65,8 +72,7 @@ fn connect(driver: &Driver) {
 
 #[test]
 fn sync_into_an_empty_place_equals_the_build_then_follows_edits() {
-    let (_dir, project) = common::repo_copy("examples/demo-place", "demo");
-    let server = LiveServer::start(&project, &[]);
+    let (_dir, project, server) = served_demo();
     let harness = Harness::new();
     let driver = Driver::new(&harness, empty_game(), server.address.port(), "");
     connect(&driver);
@@ -335,8 +341,7 @@ fn refusals_show_the_reason_on_the_error_page_and_change_nothing() {
 
 #[test]
 fn a_server_that_stops_ends_the_connection_with_a_clear_error() {
-    let (_dir, project) = common::repo_copy("examples/demo-place", "demo");
-    let server = LiveServer::start(&project, &[]);
+    let (_dir, _project, server) = served_demo();
     let harness = Harness::new();
     let driver = Driver::new(&harness, empty_game(), server.address.port(), "");
     connect(&driver);

@@ -10,7 +10,6 @@ mod common;
 mod plugin_harness;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::files::assert_same_files;
 use common::live::LiveServer;
@@ -133,18 +132,7 @@ fn live_syncback_matches_the_cli(place_file: &Path) {
     }
 
     let (_cli_dir, cli_root) = common::repo_copy(FIXTURE, "project");
-    let output = Command::new(env!("CARGO_BIN_EXE_atlas"))
-        .arg("syncback")
-        .arg(&cli_root)
-        .arg("-i")
-        .arg(&seen_file)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "atlas syncback: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::cli_syncback(&cli_root, &seen_file);
     assert_same_files(&live_root, &cli_root);
 }
 

@@ -61,3 +61,19 @@ pub fn write_file(path: &std::path::Path, text: &str) {
     }
     std::fs::write(path, text).unwrap();
 }
+
+/// Runs `atlas syncback ROOT -i PLACE` (clean mode) and checks it succeeds.
+pub fn cli_syncback(root: &std::path::Path, place: &std::path::Path) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .arg("syncback")
+        .arg(root)
+        .arg("-i")
+        .arg(place)
+        .output()
+        .expect("atlas runs");
+    assert!(
+        output.status.success(),
+        "atlas syncback: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
