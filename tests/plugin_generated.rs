@@ -78,6 +78,44 @@ fn reflection_luau() -> String {
     out.push_str("}\n\n");
     out.push_str(&refs_out);
     out.push_str("}\n\n");
+
+    out.push_str(
+        "-- Every class: its superclass and the properties it adds that the engine\n\
+         -- saves in a place file (Name apart). A sync into a place that already has\n\
+         -- an instance puts those the project does not set back to their default.\n\
+         Reflection.classes = {\n",
+    );
+    let mut classes: Vec<_> = db.classes.values().collect();
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    for class in classes {
+        let mut names: Vec<String> = class
+            .properties
+            .values()
+            .filter(|p| {
+                matches!(
+                    p.kind,
+                    PropertyKind::Canonical {
+                        serialization: PropertySerialization::Serializes
+                            | PropertySerialization::SerializesAs(_)
+                    }
+                ) && p.name != "Name"
+            })
+            .map(|p| format!("{:?}", p.name))
+            .collect();
+        names.sort();
+        let superclass = class
+            .superclass
+            .as_ref()
+            .map(|s| format!("{:?}", s.as_ref() as &str))
+            .unwrap_or_else(|| "nil".to_owned());
+        let _ = writeln!(
+            out,
+            "\t{} = {{ superclass = {superclass}, properties = {{ {} }} }},",
+            class.name,
+            names.join(", ")
+        );
+    }
+    out.push_str("}\n\n");
     out.push_str("return Reflection\n");
     out.replace("{  }", "{}")
 }

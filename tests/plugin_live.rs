@@ -14,6 +14,7 @@ use common::compare::{compare, CompareOptions};
 use common::live::LiveServer;
 use common::roundtrip::build_and_read;
 use plugin_harness::{dom, Driver, Harness};
+use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::{InstanceBuilder, WeakDom};
 
 fn options() -> CompareOptions {
@@ -160,15 +161,22 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
     let server = LiveServer::start(&project, &[]);
 
     // Studio holds the game, but: Remotes is missing, the Baseplate has
-    // another size, a part the project does not have was added, a camera
+    // another size and a transparency and tag the files do not give, a part the project does not have was added, a camera
     // exists, and the two modules named Util are in the other order.
     let mut place = build_and_read(&project, true);
     let remotes = find(&place, "ReplicatedStorage/Remotes");
     place.destroy(remotes);
     let baseplate = find(&place, "Workspace/Baseplate");
-    place.get_by_ref_mut(baseplate).unwrap().properties.insert(
+    let properties = &mut place.get_by_ref_mut(baseplate).unwrap().properties;
+    properties.insert(
         "Size".into(),
-        rbx_dom_weak::types::Variant::Vector3(rbx_dom_weak::types::Vector3::new(1.0, 2.0, 3.0)),
+        Variant::Vector3(rbx_dom_weak::types::Vector3::new(1.0, 2.0, 3.0)),
+    );
+    // Set in Studio, but not in the files: back to the default.
+    properties.insert("Transparency".into(), Variant::Float32(0.5));
+    properties.insert(
+        "Tags".into(),
+        Variant::Tags(rbx_dom_weak::types::Tags::from(vec!["Drifted".to_owned()])),
     );
     let workspace = find(&place, "Workspace");
     place.insert(
@@ -208,7 +216,7 @@ fn sync_into_a_place_that_holds_part_of_the_game_keeps_what_matches() {
     for expected in [
         "add ReplicatedStorage.Remotes (Configuration)",
         "remove Workspace.StudioOnly (Part)",
-        "change Workspace.Baseplate: Size\n",
+        "change Workspace.Baseplate: Size, Tags, Transparency\n",
         "reorder the 2 children of ReplicatedStorage named Util",
     ] {
         assert!(
