@@ -81,8 +81,9 @@ fn reflection_luau() -> String {
 
     out.push_str(
         "-- Every class: its superclass and the properties it adds that the engine\n\
-         -- saves in a place file (Name apart). A sync into a place that already has\n\
-         -- an instance puts those the project does not set back to their default.\n\
+         -- saves in a place file (Name apart), and the older or other names a project\n\
+         -- may give them (`covers`). A sync into a place that already has an\n\
+         -- instance puts those the project does not set back to their default.\n\
          Reflection.classes = {\n",
     );
     let mut classes: Vec<_> = db.classes.values().collect();
@@ -108,9 +109,35 @@ fn reflection_luau() -> String {
             .as_ref()
             .map(|s| format!("{:?}", s.as_ref() as &str))
             .unwrap_or_else(|| "nil".to_owned());
+        // Older or other names a project may use for a saved property.
+        let mut covers: Vec<String> = class
+            .properties
+            .values()
+            .filter_map(|p| {
+                let targets: Vec<String> = match &p.kind {
+                    PropertyKind::Alias { alias_for } => vec![alias_for.to_string()],
+                    PropertyKind::Canonical {
+                        serialization: PropertySerialization::Migrate(migration),
+                    } => migration
+                        .new_property_names()
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect(),
+                    _ => return None,
+                };
+                let list: Vec<String> = targets.iter().map(|t| format!("{t:?}")).collect();
+                Some(format!("{} = {{ {} }}", p.name, list.join(", ")))
+            })
+            .collect();
+        covers.sort();
+        let covers = if covers.is_empty() {
+            String::new()
+        } else {
+            format!(", covers = {{ {} }}", covers.join(", "))
+        };
         let _ = writeln!(
             out,
-            "\t{} = {{ superclass = {superclass}, properties = {{ {} }} }},",
+            "\t{} = {{ superclass = {superclass}, properties = {{ {} }}{covers} }},",
             class.name,
             names.join(", ")
         );
