@@ -348,8 +348,8 @@ fn refusals_show_the_reason_on_the_error_page_and_change_nothing() {
 }
 
 #[test]
-fn a_server_that_stops_ends_the_connection_with_a_clear_error() {
-    let (_dir, _project, server) = served_demo();
+fn a_server_that_stops_ends_the_connection_with_a_clear_error_and_a_new_sync_duplicates_nothing() {
+    let (_dir, project, server) = served_demo();
     let harness = Harness::new();
     let driver = Driver::new(&harness, empty_game(), server.address.port(), "");
     connect(&driver);
@@ -376,4 +376,22 @@ fn a_server_that_stops_ends_the_connection_with_a_clear_error() {
     );
     assert!(comparison.is_equal(), "{}", comparison.report(20));
     assert_eq!(harness.transport.open_sockets(), 0);
+
+    // The server comes back: Sync again finds nothing to change (the place
+    // already matches, so no confirmation) and duplicates nothing.
+    let server = LiveServer::start(&project, &[]);
+    driver.press("dismiss");
+    let set_port: mlua::Function = driver.app.get("setAddress").unwrap();
+    set_port
+        .call::<()>((
+            driver.app.clone(),
+            "localhost",
+            server.address.port().to_string(),
+        ))
+        .unwrap();
+    driver.press("sync");
+    assert_eq!(driver.page(), "Connected", "{}", driver.texts());
+    if let Some(report) = differences(&driver, &project) {
+        panic!("after syncing again:\n{report}");
+    }
 }
