@@ -68,8 +68,25 @@ fn encoding_name(encoding: Encoding) -> &'static str {
     }
 }
 
-/// Decodes a place or model file. Unknown properties in XML files are kept.
+/// The encoding `bytes` are in, by their content: binary files start with
+/// `<roblox!`, XML ones with `<roblox` or `<?xml` (after an optional byte
+/// order mark and white space).
+pub fn sniff(bytes: &[u8]) -> Option<Encoding> {
+    if bytes.starts_with(b"<roblox!") {
+        return Some(Encoding::Binary);
+    }
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = text.iter().position(|b| !b.is_ascii_whitespace())?;
+    let text = &text[start..];
+    (text.starts_with(b"<roblox") || text.starts_with(b"<?xml")).then_some(Encoding::Xml)
+}
+
+/// Decodes a place or model file. The content decides binary or XML (old
+/// places are often XML under a `.rbxl` name, and Studio opens them);
+/// `encoding`, from the file's name, is used when the content does not
+/// tell. Unknown properties in XML files are kept.
 pub fn read(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
+    let encoding = sniff(bytes).unwrap_or(encoding);
     // The decoders assert on some malformed input instead of returning an
     // error; a corrupt file must be an error, not a crash.
     let decoded = quietly(|| decode(bytes, encoding));
@@ -132,4 +149,34 @@ pub fn write<W: Write>(
         encoding: encoding_name(encoding),
         message,
     })
+}
+
+#[cfg(test)]
+mod sniff_tests {
+    use super::*;
+
+    #[test]
+    fn xml_under_a_binary_name_is_read_as_xml_and_the_reverse() {
+        let mut dom = WeakDom::new(rbx_dom_weak::InstanceBuilder::new("DataModel"));
+        let root = dom.root_ref();
+        let folder = dom.insert(
+            root,
+            rbx_dom_weak::InstanceBuilder::new("Folder").with_name("Kept"),
+        );
+        for (written, claimed) in [
+            (Encoding::Xml, Encoding::Binary),
+            (Encoding::Binary, Encoding::Xml),
+        ] {
+            let mut bytes = Vec::new();
+            write(&mut bytes, &dom, &[folder], written).unwrap();
+            assert_eq!(sniff(&bytes), Some(written));
+            let back = read(&bytes, claimed).unwrap();
+            let child = back.get_by_ref(back.root().children()[0]).unwrap();
+            assert_eq!(child.name, "Kept");
+        }
+        let mut with_bom = b"\xEF\xBB\xBF\n  ".to_vec();
+        with_bom.extend_from_slice(b"<roblox version=\"4\"></roblox>");
+        assert_eq!(sniff(&with_bom), Some(Encoding::Xml));
+        assert_eq!(sniff(b"garbage"), None);
+    }
 }

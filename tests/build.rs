@@ -105,6 +105,7 @@ fn every_fixture_has_a_test() {
 build_tests! {
     attributes_forms,
     class_inference,
+    class_name_keeps_a_missing_path,
     class_name_over_folder_path,
     csv_localization,
     data_modules,

@@ -274,3 +274,35 @@ fn plugin_install_without_studio_says_to_use_output() {
         String::from_utf8_lossy(&result.stderr)
     );
 }
+
+#[test]
+fn an_xml_place_saved_under_a_binary_name_is_read_by_its_content() {
+    let (dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let xml = dir.path().join("place.rbxlx");
+    let result = atlas()
+        .args(["build", "examples/demo-place", "-o"])
+        .arg(&xml)
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let misnamed = dir.path().join("old-place.rbxl");
+    std::fs::rename(&xml, &misnamed).unwrap();
+    let result = atlas()
+        .arg("syncback")
+        .arg(&project)
+        .arg("-i")
+        .arg(&misnamed)
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let source = std::fs::read_to_string(project.join("src/ServerScriptService/Main.server.luau"))
+        .expect("the scripts were written back from the XML place");
+    let original =
+        std::fs::read_to_string("examples/demo-place/src/ServerScriptService/Main.server.luau")
+            .unwrap();
+    assert_eq!(source, original);
+}

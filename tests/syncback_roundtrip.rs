@@ -128,7 +128,8 @@ mod atlas_fixtures {
     }
 
     roundtrip_tests! { base(),
-        attributes_forms, class_inference, class_name_over_folder_path, csv_localization,
+        attributes_forms, class_inference, class_name_keeps_a_missing_path,
+        class_name_over_folder_path, csv_localization,
         data_modules, dedup_suffix, deep_hierarchy, gitkeep_and_unknown_files, glob_ignore_paths,
         init_priority, meta_adjacent, meta_init_class_name, meta_json_fallback, meta_name_override,
         model_json5, model_json_rojo_keys, model_name_override, nested_project_contexts,

@@ -120,7 +120,20 @@ fn snapshot_node(
     let mut from_path = None;
     if let Some(path_node) = &node.path {
         let target = project.folder.join(path_node.path());
-        if !vfs.exists(&target) {
+        let exists = vfs.exists(&target);
+        if !exists && node.class_name.is_some() {
+            // As Rojo does: the node's class alone still makes an (empty)
+            // instance, whether the path is optional or not.
+            if !path_node.is_optional() {
+                log::warn!(
+                    "{}: {}: `{}` does not exist; building an empty {}",
+                    project_file.display(),
+                    field("$path"),
+                    path_node.path().display(),
+                    node.class_name.as_deref().unwrap_or_default()
+                );
+            }
+        } else if !exists {
             if path_node.is_optional() {
                 return Ok(None);
             }
@@ -129,11 +142,12 @@ fn snapshot_node(
                 node: display_node(node_path),
                 target,
             });
-        }
-        match snapshot_from_path(context, vfs, &target)? {
-            Some(snapshot) => from_path = Some(snapshot),
-            None if path_node.is_optional() => return Ok(None),
-            None => {
+        } else {
+            from_path = snapshot_from_path(context, vfs, &target)?;
+            if from_path.is_none() {
+                if path_node.is_optional() {
+                    return Ok(None);
+                }
                 return Err(SnapshotError::invalid(
                     project_file,
                     field("$path"),
@@ -141,7 +155,7 @@ fn snapshot_node(
                         "`{}` produces no instance (it is ignored, or no sync rule matches it)",
                         path_node.path().display()
                     ),
-                ))
+                ));
             }
         }
     }
