@@ -121,6 +121,7 @@ syncback_tests! {
     hidden_and_missing_services,
     hostile_names,
     ignore_classes_and_properties,
+    ignore_referents,
     ignore_paths,
     ignore_trees,
     incremental_keeps_names,
@@ -138,4 +139,5 @@ syncback_tests! {
     sync_unscriptable_off,
     unmanaged_files_kept,
     values_and_attributes,
+    warn_duplicate_names,
 }

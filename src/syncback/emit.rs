@@ -287,6 +287,10 @@ impl Emitter<'_> {
         let instance = self.instance(referent);
         let mut attributes = self.rules.attributes(instance);
         let mut warnings = Vec::new();
+        if self.rules.rules.ignore_referents {
+            // `syncbackRules.ignoreReferents`: Ref properties are not written.
+            return (attributes, warnings);
+        }
         let mut refs: Vec<(&Ustr, Ref)> = instance
             .properties
             .iter()

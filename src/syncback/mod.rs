@@ -162,6 +162,9 @@ pub fn syncback(
     let mut changes = ChangeSet::default();
     let mut warnings = layout.warnings.clone();
     warnings.extend(emitted.warnings);
+    if rules.warn_duplicate_names {
+        warnings.extend(duplicate_name_warnings(&dom));
+    }
     let mut files = emitted.files;
     // Nearly sorted input builds the map with few path comparisons.
     files.par_sort_unstable_by(|a, b| {
@@ -249,6 +252,27 @@ fn check_root(project: &Project, dom: &WeakDom) -> Result<(), SyncbackError> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// `syncbackRules.warnDuplicateNames`: one warning per instance whose
+/// children share a name (scripts find only the first with `FindFirstChild`).
+fn duplicate_name_warnings(dom: &WeakDom) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for instance in dom.descendants() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for child in instance.children() {
+            if let Some(child) = dom.get_by_ref(*child) {
+                *counts.entry(child.name.as_str()).or_default() += 1;
+            }
+        }
+        for (name, count) in counts.into_iter().filter(|(_, n)| *n > 1) {
+            warnings.push(format!(
+                "{}: {count} children are named `{name}` (written with ~N suffixes; FindFirstChild finds only the first)",
+                crate::snapshot::refs::instance_path(dom, instance.referent())
+            ));
+        }
+    }
+    warnings
 }
 
 /// The compiled `ignorePaths`; with `createIgnoreDirPaths`, `dir/**` also
