@@ -75,7 +75,14 @@ pub fn write_output(dom: &WeakDom, output: &Path, kind: DomFileKind) -> Result<(
             }
             dom.root().children().to_vec()
         }
-        Container::Model => vec![dom.root_ref()],
+        Container::Model => {
+            if dom.root().class == "DataModel" {
+                log::warn!(
+                    "the project's root is a DataModel; the model will hold the DataModel itself, which Studio cannot insert; build a .rbxl or .rbxlx for a place"
+                );
+            }
+            vec![dom.root_ref()]
+        }
     };
 
     let start = Instant::now();

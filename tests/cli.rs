@@ -306,3 +306,19 @@ fn an_xml_place_saved_under_a_binary_name_is_read_by_its_content() {
             .unwrap();
     assert_eq!(source, original);
 }
+
+#[test]
+fn building_a_place_project_as_a_model_warns() {
+    let temp = tempfile::tempdir().unwrap();
+    let result = atlas()
+        .args(["build", "examples/demo-place", "-o"])
+        .arg(temp.path().join("demo.rbxm"))
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("the project's root is a DataModel"),
+        "{stderr}"
+    );
+}

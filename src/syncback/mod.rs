@@ -127,7 +127,7 @@ pub fn syncback(
 ) -> Result<SyncbackResult, SyncbackError> {
     let rules = project.syncback_rules.clone().unwrap_or_default();
     check_root(project, &dom)?;
-    let removed = prepare::prepare(&mut dom, project, &rules)?;
+    let (removed, left_out) = prepare::prepare(&mut dom, project, &rules)?;
 
     let previous = match (options.incremental, old_tree) {
         (true, Some(tree)) => Some(Previous::from_tree(tree, vfs)),
@@ -160,7 +160,8 @@ pub fn syncback(
     let emitted = emitter.emit()?;
 
     let mut changes = ChangeSet::default();
-    let mut warnings = layout.warnings.clone();
+    let mut warnings = left_out;
+    warnings.extend(layout.warnings.iter().cloned());
     warnings.extend(emitted.warnings);
     if rules.warn_duplicate_names {
         warnings.extend(duplicate_name_warnings(&dom));

@@ -23,11 +23,35 @@ use crate::snapshot::refs::instance_path;
 /// What `prepare` removed, by referent, with the path it had.
 pub(super) type Removed = HashMap<Ref, String>;
 
+/// Instances and properties of `referent`'s subtree that are not defaults.
+fn content(dom: &WeakDom, referent: Ref) -> (usize, usize) {
+    let mut instances = 0;
+    let mut properties = 0;
+    let mut stack = vec![referent];
+    while let Some(current) = stack.pop() {
+        let Some(instance) = dom.get_by_ref(current) else {
+            continue;
+        };
+        if current != referent {
+            instances += 1;
+        }
+        properties += instance
+            .properties
+            .iter()
+            .filter(|(name, value)| !is_default(instance.class, **name, value))
+            .count();
+        stack.extend_from_slice(instance.children());
+    }
+    (instances, properties)
+}
+
+/// Trims `dom` to what is synced. Returns what was removed, and one line per
+/// kind of data the place holds that will not be written (for the summary).
 pub(super) fn prepare(
     dom: &mut WeakDom,
     project: &Project,
     rules: &SyncbackRules,
-) -> Result<Removed, SyncbackError> {
+) -> Result<(Removed, Vec<String>), SyncbackError> {
     for instance in dom.descendants() {
         if reflection::class(&instance.class).is_none() {
             return Err(SyncbackError::UnknownClass {
@@ -38,6 +62,7 @@ pub(super) fn prepare(
     }
 
     let mut removed = Removed::new();
+    let mut left_out = Vec::new();
     let root = dom.root_ref();
     let root_is_place = dom.root().class == "DataModel";
 
@@ -62,6 +87,16 @@ pub(super) fn prepare(
             })
             .collect();
         for referent in hidden {
+            let (instances, properties) = content(dom, referent);
+            if instances + properties > 0 {
+                let name = dom
+                    .get_by_ref(referent)
+                    .map(|i| i.name.to_string())
+                    .unwrap_or_default();
+                left_out.push(format!(
+                    "not written: {name} ({instances} instance(s), {properties} property value(s)); only the visible services are synced, name it in the project to keep it"
+                ));
+            }
             destroy(dom, referent, &mut removed);
         }
         for service in VISIBLE_SERVICES {
@@ -99,6 +134,10 @@ pub(super) fn prepare(
                     .get_by_ref(camera)
                     .is_some_and(|c| c.parent() == workspace);
                 if inside {
+                    left_out.push(format!(
+                        "not written: the camera ({}); set syncbackRules.syncCurrentCamera to keep it",
+                        instance_path(dom, camera)
+                    ));
                     destroy(dom, camera, &mut removed);
                 }
             }
@@ -113,6 +152,13 @@ pub(super) fn prepare(
             })
             .map(|i| i.referent())
             .collect();
+        if !doomed.is_empty() {
+            left_out.push(format!(
+                "not written: {} instance(s) of syncbackRules.ignoreClasses ({})",
+                doomed.len(),
+                rules.ignore_classes.join(", ")
+            ));
+        }
         for referent in doomed {
             destroy(dom, referent, &mut removed);
         }
@@ -132,7 +178,7 @@ pub(super) fn prepare(
         }
     }
 
-    Ok(removed)
+    Ok((removed, left_out))
 }
 
 /// Drops every property exactly equal to its class default (none is written)
