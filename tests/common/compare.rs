@@ -39,9 +39,6 @@ pub struct CompareOptions {
     pub lenient_encodings: bool,
     /// Leave out every `UniqueId` value (syncback writes none).
     pub ignore_unique_ids: bool,
-    /// Accept a CFrame whose rotation rbx_binary's writer snapped to the
-    /// nearest axis-aligned rotation (it does so within f32::EPSILON).
-    pub allow_rotation_snap: bool,
     /// Pair same-named siblings by their position among themselves, as
     /// `FindFirstChild` and `GetChildren` see them, instead of by content.
     pub positional_siblings: bool,
@@ -55,7 +52,6 @@ impl CompareOptions {
             compare_root_names: true,
             ignored_properties: Vec::new(),
             lenient_encodings: false,
-            allow_rotation_snap: false,
             ignore_unique_ids: false,
             positional_siblings: false,
         }
@@ -392,7 +388,6 @@ impl State<'_> {
                 }
             }
             _ if self.options.lenient_encodings && lenient_equal(a, b, self.options.floats) => None,
-            _ if self.options.allow_rotation_snap && rotation_snapped(a, b) => None,
             _ => (!values_equal(a, b, self.options.floats))
                 .then(|| format!("{} != {}", short(a), short(b))),
         }
@@ -547,25 +542,6 @@ fn short(value: &Variant) -> String {
 
 /// True if `b` is `a` with its rotation replaced by the axis-aligned one
 /// rbx_binary's writer stores when `a`'s is within f32::EPSILON of it.
-fn rotation_snapped(a: &Variant, b: &Variant) -> bool {
-    use rbx_dom_weak::types::{CFrame, Matrix3};
-    fn snapped(a: &CFrame, b: &CFrame) -> bool {
-        let Some(id) = a.orientation.to_basic_rotation_id() else {
-            return false;
-        };
-        let Ok(basic) = Matrix3::from_basic_rotation_id(id) else {
-            return false;
-        };
-        format!("{:?}", a.position) == format!("{:?}", b.position)
-            && format!("{basic:?}") == format!("{:?}", b.orientation)
-    }
-    match (a, b) {
-        (Variant::CFrame(x), Variant::CFrame(y)) => snapped(x, y),
-        (Variant::OptionalCFrame(Some(x)), Variant::OptionalCFrame(Some(y))) => snapped(x, y),
-        _ => false,
-    }
-}
-
 /// Equality by printed form: bit-exact for `Exact`; with numbers compared
 /// within the tolerance for `Within`.
 pub fn values_equal(a: &Variant, b: &Variant, floats: Floats) -> bool {
@@ -717,7 +693,7 @@ fn full_signature(
                 && !options.ignored_properties.contains(&k.as_str())
                 && !atlas::syncback::is_default(inst.class, **k, v)
         })
-        .map(|(k, v)| (k.as_str(), normalized(v, options)))
+        .map(|(k, v)| (k.as_str(), normalized(v)))
         .collect();
     // A reference tells look-alikes apart by what it points at: the
     // target's path and own values.
@@ -732,7 +708,7 @@ fn full_signature(
                             !matches!(v, Variant::Ref(_))
                                 && !atlas::syncback::is_default(t.class, **k, v)
                         })
-                        .map(|(k, v)| format!("{k}={}", normalized(v, options)))
+                        .map(|(k, v)| format!("{k}={}", normalized(v)))
                         .collect();
                     own.sort();
                     own
@@ -761,19 +737,8 @@ fn full_signature(
     sig
 }
 
-fn normalized(value: &Variant, options: &CompareOptions) -> String {
-    use rbx_dom_weak::types::{CFrame, Matrix3};
-    let snap = |c: &CFrame| match c
-        .orientation
-        .to_basic_rotation_id()
-        .and_then(|id| Matrix3::from_basic_rotation_id(id).ok())
-    {
-        Some(m) => CFrame::new(c.position, m),
-        None => *c,
-    };
+fn normalized(value: &Variant) -> String {
     match value {
-        Variant::CFrame(c) if options.allow_rotation_snap => format!("{:?}", snap(c)),
-        Variant::OptionalCFrame(Some(c)) if options.allow_rotation_snap => format!("{:?}", snap(c)),
         Variant::Attributes(a) => {
             // String and BinaryString attributes are the same attribute.
             let mut entries: Vec<(String, String)> = a

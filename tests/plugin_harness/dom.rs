@@ -50,8 +50,10 @@ pub fn serialize(instances: &[Instance]) -> Result<Vec<u8>, String> {
             }
         }
     }
+    // Studio writes every CFrame exactly, as Atlas's binary output does.
     let mut bytes = Vec::new();
-    rbx_binary::to_writer(&mut bytes, &out, &roots).map_err(|e| e.to_string())?;
+    atlas::dom_file::write(&mut bytes, &out, &roots, atlas::dom_file::Encoding::Binary)
+        .map_err(|e| e.to_string())?;
     Ok(bytes)
 }
 

@@ -5,6 +5,8 @@
 //! more top-level instances. Reading gives a `WeakDom` whose root is a
 //! DataModel holding what the file holds.
 
+mod exact_cframes;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -130,7 +132,8 @@ fn decode(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
 }
 
 /// Encodes `roots` (and their descendants) from `dom`. Unknown properties
-/// are written to XML files too.
+/// are written to XML files too; binary files keep every CFrame exactly
+/// (`exact_cframes`).
 pub fn write<W: Write>(
     writer: W,
     dom: &WeakDom,
@@ -138,7 +141,16 @@ pub fn write<W: Write>(
     encoding: Encoding,
 ) -> Result<(), DomFileError> {
     let result = match encoding {
-        Encoding::Binary => rbx_binary::to_writer(writer, dom, roots).map_err(|e| e.to_string()),
+        Encoding::Binary => {
+            let mut bytes = Vec::new();
+            rbx_binary::to_writer(&mut bytes, dom, roots)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    let bytes = exact_cframes::keep_exact_cframes(bytes, dom, roots);
+                    let mut writer = writer;
+                    writer.write_all(&bytes).map_err(|e| e.to_string())
+                })
+        }
         Encoding::Xml => {
             let options = rbx_xml::EncodeOptions::new()
                 .property_behavior(rbx_xml::EncodePropertyBehavior::WriteUnknown);
