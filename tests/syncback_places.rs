@@ -166,3 +166,30 @@ fn caves_terrain_model() {
     assert!(comparison.is_equal(), "{}", comparison.report(20));
     assert!(comparison.properties_compared > 0);
 }
+
+/// Regression: one project built to `.rbxl` and to `.rbxlx` gives the same
+/// tree, same-named siblings in the same order.
+#[test]
+fn binary_and_xml_output_of_one_project_are_the_same_tree() {
+    let temp = common::temp_dir();
+    place_project(temp.path(), "");
+    syncback_into(
+        temp.path(),
+        place("roblox-file-format-all-classes.rbxl"),
+        SyncbackOptions::default(),
+    );
+    let out = common::temp_dir();
+    let read = |name: &str| {
+        let output = out.path().join(name);
+        atlas::build::build(&atlas::vfs::StdVfs, temp.path(), &output).unwrap();
+        common::read_dom_file(&output)
+    };
+    let (binary, xml) = (read("place.rbxl"), read("place.rbxlx"));
+    let options = CompareOptions {
+        positional_siblings: true,
+        ..CompareOptions::exact()
+    };
+    let comparison = compare(&binary, binary.root_ref(), &xml, xml.root_ref(), &options);
+    assert!(comparison.is_equal(), "{}", comparison.report(20));
+    assert!(comparison.instances_compared > 800);
+}
