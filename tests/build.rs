@@ -109,6 +109,7 @@ build_tests! {
     class_name_over_folder_path,
     csv_localization,
     data_modules,
+    dedup_order_follows_suffixes,
     dedup_suffix,
     deep_hierarchy,
     error_attribute_implicit_array,

@@ -370,6 +370,7 @@ fn check(seed: u64) {
     );
     let options = CompareOptions {
         ignore_unique_ids: true,
+        positional_siblings: true,
         compare_root_names: false,
         ..CompareOptions::exact()
     };

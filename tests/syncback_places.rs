@@ -78,8 +78,11 @@ fn round_trip(file: &str) {
     let original = place(file);
     let (summary, warnings) = syncback_into(temp.path(), place(file), SyncbackOptions::default());
     assert!(!summary.added.is_empty());
+    // Same-named siblings by position: their order is what FindFirstChild
+    // and GetChildren see.
     let exact = CompareOptions {
         ignored_properties: IDENTITY_PROPERTIES.to_vec(),
+        positional_siblings: true,
         ..CompareOptions::exact()
     };
 

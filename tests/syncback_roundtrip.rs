@@ -20,6 +20,7 @@ use rbx_dom_weak::WeakDom;
 fn assert_same(name: &str, first: &WeakDom, second: &WeakDom) {
     let options = CompareOptions {
         ignore_unique_ids: true,
+        positional_siblings: true,
         ..CompareOptions::exact()
     };
     let mut second = second.clone_into_external_root();
@@ -130,7 +131,7 @@ mod atlas_fixtures {
     roundtrip_tests! { base(),
         attributes_forms, class_inference, class_name_keeps_a_missing_path,
         class_name_over_folder_path, csv_localization,
-        data_modules, dedup_suffix, deep_hierarchy, gitkeep_and_unknown_files, glob_ignore_paths,
+        data_modules, dedup_order_follows_suffixes, dedup_suffix, deep_hierarchy, gitkeep_and_unknown_files, glob_ignore_paths,
         init_priority, meta_adjacent, meta_init_class_name, meta_json_fallback, meta_name_override,
         model_json5, model_json_rojo_keys, model_name_override, nested_project_contexts,
         nested_project_dir_scan, nested_project_via_path, optional_paths, place_project_json5,

@@ -9,12 +9,14 @@
 //!
 //! Entries are read in parallel; children keep file-name order.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::meta::{apply_meta_for, MetaKind};
+use super::names::dedup_index;
 use super::{
     infer_child_classes, names, project, snapshot_entry, FileInput, SnapshotError, SnapshotResult,
 };
@@ -129,8 +131,39 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
             snapshot.children.push(child);
         }
     }
+    order_same_named(&mut snapshot.children);
     infer_child_classes(&mut snapshot);
     Ok(Some(snapshot))
+}
+
+/// Puts same-named children in the order of their `~N` (none = 1), in the
+/// places the group holds in file-name order: `Part~10` after `Part~2`,
+/// `Part~2/` after `Part.model.json5`. Their order decides what
+/// `FindFirstChild` returns.
+fn order_same_named(children: &mut Vec<InstanceSnapshot>) {
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, child) in children.iter().enumerate() {
+        groups.entry(child.name.as_str()).or_default().push(i);
+    }
+    // order[position] = the child that goes there.
+    let mut order: Vec<usize> = (0..children.len()).collect();
+    let mut changed = false;
+    for positions in groups.into_values().filter(|p| p.len() > 1) {
+        let mut by_index = positions.clone();
+        by_index.sort_by_key(|i| {
+            let fs_name = children[*i].metadata.fs_name.as_deref().unwrap_or("");
+            (dedup_index(fs_name), *i)
+        });
+        for (position, source) in positions.iter().zip(&by_index) {
+            changed |= position != source;
+            order[*position] = *source;
+        }
+    }
+    if changed {
+        let mut slots: Vec<Option<InstanceSnapshot>> =
+            std::mem::take(children).into_iter().map(Some).collect();
+        *children = order.iter().filter_map(|i| slots[*i].take()).collect();
+    }
 }
 
 fn is_init_file(path: &Path) -> bool {

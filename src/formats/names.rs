@@ -27,6 +27,26 @@ pub fn strip_dedup_suffix(name: &str) -> &str {
     base
 }
 
+/// The `~N` of a file or folder name (`Part~3.model.json5` → 3), or 1
+/// without one: the place of a same-named sibling among its siblings.
+pub fn dedup_index(fs_name: &str) -> u64 {
+    let mut rest = fs_name;
+    while let Some(at) = rest.find('~') {
+        let after = &rest[at + 1..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let ends = after[digits..].is_empty() || after[digits..].starts_with('.');
+        if at > 0 && digits > 0 && ends {
+            if let Ok(n) = after[..digits].parse::<u64>() {
+                if n > 0 {
+                    return n;
+                }
+            }
+        }
+        rest = after;
+    }
+    1
+}
+
 /// Characters no file name may hold on some system, plus `~`, which would
 /// read back as a dedup suffix.
 const FORBIDDEN: &[char] = &['<', '>', ':', '"', '/', '|', '?', '*', '\\', '~'];
@@ -136,9 +156,18 @@ pub enum Shape<'a> {
 
 /// The names taken in one folder. Keys are lower-cased, so two names that
 /// differ only in case collide, as they would on Windows or macOS.
+///
+/// A new name is claimed by its stem whatever the file kind: a folder
+/// `Part/` and a file `Part.model.json5` could sit side by side on disk, but
+/// then nothing would tell which `Part` comes first. Claiming stems keeps
+/// `~N` counting same-named siblings in their order across file kinds, which
+/// the reader follows ([`dedup_index`]). Existing files are only reserved by
+/// their own file names (a project may already hold both).
 #[derive(Debug, Default)]
 pub struct TakenNames {
     taken: HashSet<String>,
+    /// Stems (lower-cased) in use by any kind of file or folder.
+    stems: HashSet<String>,
     /// The next `~N` to try for a slug (lower-cased), so a folder of a
     /// thousand `Part`s is named in linear time.
     next: HashMap<String, u64>,
@@ -175,24 +204,27 @@ impl TakenNames {
             return false;
         }
         self.taken.extend(keys);
+        self.stems.insert(stem.to_lowercase());
         true
+    }
+
+    /// Takes `stem` if neither it (by any kind) nor its files are taken.
+    fn take_new(&mut self, stem: &str, shape: Shape) -> bool {
+        !self.stems.contains(&stem.to_lowercase()) && self.reserve(stem, shape)
     }
 
     /// Claims `slug`, or `slug~2`, `slug~3`, ... for the first that is free.
     /// Returns the stem claimed.
     pub fn claim(&mut self, slug: &str, shape: Shape) -> String {
-        if self.reserve(slug, shape) {
+        if self.take_new(slug, shape) {
             return slug.to_owned();
         }
-        let key = match shape {
-            Shape::Dir => slug.to_lowercase(),
-            Shape::File { extension, .. } => format!("{}{}", slug.to_lowercase(), extension),
-        };
+        let key = slug.to_lowercase();
         let mut n = self.next.get(&key).copied().unwrap_or(2);
         loop {
             let stem = format!("{slug}~{n}");
             n += 1;
-            if self.reserve(&stem, shape) {
+            if self.take_new(&stem, shape) {
                 self.next.insert(key, n);
                 return stem;
             }
@@ -276,10 +308,36 @@ mod tests {
         assert_eq!(taken.claim("Foo", script), "Foo");
         // Same meta file as Foo.luau: must move.
         assert_eq!(taken.claim("Foo", text), "Foo~2");
-        // A model file has no meta: no clash.
-        assert_eq!(taken.claim("Foo", model), "Foo");
-        assert_eq!(taken.claim("foo", model), "foo~2");
-        assert_eq!(taken.claim("Foo", Shape::Dir), "Foo");
-        assert_eq!(taken.claim("FOO", Shape::Dir), "FOO~2");
+        // Another kind of file or a folder: still the next number, so ~N
+        // gives the siblings' order.
+        assert_eq!(taken.claim("Foo", model), "Foo~3");
+        assert_eq!(taken.claim("foo", model), "foo~4");
+        assert_eq!(taken.claim("Foo", Shape::Dir), "Foo~5");
+        assert_eq!(taken.claim("FOO", Shape::Dir), "FOO~6");
+    }
+
+    #[test]
+    fn existing_files_are_reserved_by_their_own_names() {
+        let mut taken = TakenNames::new();
+        let model = Shape::File {
+            extension: ".model.json5",
+            with_meta: false,
+        };
+        assert!(taken.reserve("Part", Shape::Dir));
+        assert!(taken.reserve("Part", model), "a project may hold both");
+        assert!(!taken.reserve("part", Shape::Dir));
+        assert_eq!(taken.claim("Part", model), "Part~2");
+    }
+
+    #[test]
+    fn dedup_index_reads_the_suffix() {
+        assert_eq!(dedup_index("Part"), 1);
+        assert_eq!(dedup_index("Part.model.json5"), 1);
+        assert_eq!(dedup_index("Part~10.model.json5"), 10);
+        assert_eq!(dedup_index("Part~2"), 2);
+        assert_eq!(dedup_index("Part~2.server.luau"), 2);
+        assert_eq!(dedup_index("~2.luau"), 1);
+        assert_eq!(dedup_index("a~b~3.txt"), 3);
+        assert_eq!(dedup_index("Part~0.txt"), 1);
     }
 }
