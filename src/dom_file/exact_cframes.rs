@@ -200,7 +200,6 @@ fn rewrite(bytes: &[u8], dom: &WeakDom, roots: &[Ref]) -> Result<Option<Vec<u8>>
     // Class id → the DOM instances of its INST chunk, in chunk order.
     let mut classes: HashMap<u32, Vec<Ref>> = HashMap::new();
     let mut replaced_chunks: Vec<Option<Vec<u8>>> = Vec::with_capacity(chunks.len());
-    let mut any = false;
 
     for chunk in &chunks {
         let mut replacement = None;
@@ -230,7 +229,6 @@ fn rewrite(bytes: &[u8], dom: &WeakDom, roots: &[Ref]) -> Result<Option<Vec<u8>>
         } else if &chunk.name == b"PROP" {
             let data = data(chunk)?;
             if let Some(rewritten) = rewrite_prop(&data, dom, &classes)? {
-                any = true;
                 let compressed = lz4_flex::block::compress(&rewritten);
                 let mut raw = Vec::with_capacity(16 + compressed.len());
                 raw.extend_from_slice(b"PROP");
@@ -243,7 +241,7 @@ fn rewrite(bytes: &[u8], dom: &WeakDom, roots: &[Ref]) -> Result<Option<Vec<u8>>
         }
         replaced_chunks.push(replacement);
     }
-    if !any {
+    if replaced_chunks.iter().all(Option::is_none) {
         return Ok(None);
     }
     let mut out = Vec::with_capacity(bytes.len() + 1024);
