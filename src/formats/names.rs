@@ -208,6 +208,14 @@ impl TakenNames {
         true
     }
 
+    /// Marks the names of a file or folder that exists and stays as taken,
+    /// even where it collides with another existing one only by case (the
+    /// project already holds both).
+    pub fn keep(&mut self, stem: &str, shape: Shape) {
+        self.taken.extend(Self::keys(stem, shape));
+        self.stems.insert(stem.to_lowercase());
+    }
+
     /// Takes `stem` if neither it (by any kind) nor its files are taken.
     fn take_new(&mut self, stem: &str, shape: Shape) -> bool {
         !self.stems.contains(&stem.to_lowercase()) && self.reserve(stem, shape)

@@ -6,6 +6,7 @@
 //! a value depends on context (property values).
 
 mod de;
+mod merge;
 mod ser;
 mod value;
 mod write;
@@ -15,9 +16,10 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 
 pub use de::{from_value, ValueDeError};
+pub use merge::merge_document;
 pub use ser::{to_value, ValueSerError};
 pub use value::{JsonValue, Number};
-pub use write::{to_string, to_string_styled, Style};
+pub use write::{to_string, to_string_formatted, to_string_styled, Format, Style};
 
 /// A JSON5 syntax or shape error, with the position where the parser stopped.
 #[derive(Debug, Clone, PartialEq)]

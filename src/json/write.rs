@@ -36,20 +36,84 @@ pub fn to_string(value: &JsonValue) -> String {
 
 /// The canonical text of `value` in `style`, ending in one newline.
 pub fn to_string_styled(value: &JsonValue, style: Style) -> String {
+    to_string_formatted(value, &Format::canonical(style))
+}
+
+/// How a file is laid out: the canonical style, or the one an existing file
+/// uses (so rewriting a hand-written file keeps its look).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Format {
+    pub style: Style,
+    /// One level of indentation: two spaces, four, a tab...
+    pub indent: String,
+    /// Keys sorted by byte order, or kept in the value's order.
+    pub sort_keys: bool,
+    /// Short arrays as `[ a, b ]` rather than `[a, b]`.
+    pub pad_arrays: bool,
+    pub final_newline: bool,
+}
+
+impl Format {
+    pub fn canonical(style: Style) -> Format {
+        Format {
+            style,
+            indent: "  ".to_owned(),
+            sort_keys: true,
+            pad_arrays: true,
+            final_newline: true,
+        }
+    }
+
+    /// The format `text` (an existing file) is written in, as far as it can
+    /// be told; keys keep the value's order.
+    pub fn detect(text: &str, style: Style) -> Format {
+        let indent = text
+            .lines()
+            .skip(1)
+            .map(|line| {
+                let trimmed = line.trim_start_matches([' ', '\t']);
+                &line[..line.len() - trimmed.len()]
+            })
+            .find(|indent| !indent.is_empty())
+            .map(|indent| match indent.chars().next() {
+                Some('\t') => "\t".to_owned(),
+                _ => indent.to_owned(),
+            })
+            .unwrap_or_else(|| "  ".to_owned());
+        // The first array written on one line tells.
+        let pad_arrays = text
+            .match_indices('[')
+            .filter_map(|(i, _)| text[i + 1..].chars().next())
+            .find(|c| !matches!(c, '\n' | '\r' | ']'))
+            .is_none_or(|c| c == ' ');
+        Format {
+            style,
+            indent,
+            sort_keys: false,
+            pad_arrays,
+            final_newline: text.is_empty() || text.ends_with('\n'),
+        }
+    }
+}
+
+/// The text of `value` in `format`.
+pub fn to_string_formatted(value: &JsonValue, format: &Format) -> String {
     let mut out = String::new();
-    write_value(&mut out, value, 0, style);
-    out.push('\n');
+    write_value(&mut out, value, 0, format);
+    if format.final_newline {
+        out.push('\n');
+    }
     out
 }
 
-fn write_value(out: &mut String, value: &JsonValue, depth: usize, style: Style) {
+fn write_value(out: &mut String, value: &JsonValue, depth: usize, format: &Format) {
     match value {
         JsonValue::Null => out.push_str("null"),
         JsonValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         JsonValue::Number(n) => write_number(out, *n),
         JsonValue::String(s) => write_string(out, s),
-        JsonValue::Array(items) => write_array(out, items, depth, style),
-        JsonValue::Object(entries) => write_object(out, entries, depth, style),
+        JsonValue::Array(items) => write_array(out, items, depth, format),
+        JsonValue::Object(entries) => write_object(out, entries, depth, format),
     }
 }
 
@@ -57,62 +121,64 @@ fn is_scalar(value: &JsonValue) -> bool {
     !matches!(value, JsonValue::Array(_) | JsonValue::Object(_))
 }
 
-fn write_array(out: &mut String, items: &[JsonValue], depth: usize, style: Style) {
+fn write_array(out: &mut String, items: &[JsonValue], depth: usize, format: &Format) {
     if items.is_empty() {
         out.push_str("[]");
     } else if items.len() <= INLINE_ARRAY_MAX && items.iter().all(is_scalar) {
-        out.push_str("[ ");
+        out.push_str(if format.pad_arrays { "[ " } else { "[" });
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
-            write_value(out, item, depth, style);
+            write_value(out, item, depth, format);
         }
-        out.push_str(" ]");
+        out.push_str(if format.pad_arrays { " ]" } else { "]" });
     } else {
         out.push_str("[\n");
         for (i, item) in items.iter().enumerate() {
-            indent(out, depth + 1);
-            write_value(out, item, depth + 1, style);
+            indent(out, depth + 1, format);
+            write_value(out, item, depth + 1, format);
             if i + 1 < items.len() {
                 out.push(',');
             }
             out.push('\n');
         }
-        indent(out, depth);
+        indent(out, depth, format);
         out.push(']');
     }
 }
 
-fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize, style: Style) {
+fn write_object(out: &mut String, entries: &[(String, JsonValue)], depth: usize, format: &Format) {
     if entries.is_empty() {
         out.push_str("{}");
         return;
     }
     let mut sorted: Vec<&(String, JsonValue)> = entries.iter().collect();
-    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if format.sort_keys {
+        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    }
     out.push_str("{\n");
     for (i, (key, item)) in sorted.iter().enumerate() {
-        indent(out, depth + 1);
-        if style == Style::Json5 && is_bare_key(key) {
+        indent(out, depth + 1, format);
+        if format.style == Style::Json5 && is_bare_key(key) {
             out.push_str(key);
         } else {
             write_string(out, key);
         }
         out.push_str(": ");
-        write_value(out, item, depth + 1, style);
+        write_value(out, item, depth + 1, format);
         if i + 1 < sorted.len() {
             out.push(',');
         }
         out.push('\n');
     }
-    indent(out, depth);
+    indent(out, depth, format);
     out.push('}');
 }
 
-fn indent(out: &mut String, depth: usize) {
+fn indent(out: &mut String, depth: usize, format: &Format) {
     for _ in 0..depth {
-        out.push_str("  ");
+        out.push_str(&format.indent);
     }
 }
 

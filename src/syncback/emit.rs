@@ -19,6 +19,7 @@ use super::SyncbackError;
 use crate::dom_file::{self, Encoding};
 use crate::json::{self, JsonValue};
 use crate::snapshot::refs::{instance_path, REF_PREFIX};
+use crate::vfs::Vfs;
 
 /// Data a project node holds itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,16 +52,12 @@ impl Emitted {
     fn file(&mut self, path: PathBuf, contents: impl Into<Vec<u8>>) {
         self.files.push((path, contents.into()));
     }
+}
 
-    /// `.json` files (Rojo's) get plain JSON; everything else JSON5.
-    fn json(&mut self, path: PathBuf, value: &JsonValue) {
-        let style = if path.extension().is_some_and(|e| e == "json") {
-            json::Style::Json
-        } else {
-            json::Style::Json5
-        };
-        self.file(path, json::to_string_styled(value, style));
-    }
+/// Keys of meta and model files that hold no instance data: a rewrite keeps
+/// them as they are.
+fn is_setting_key(key: &str) -> bool {
+    matches!(key, "$schema" | "id" | "ignoreUnknownInstances" | "Name")
 }
 
 pub(super) struct Emitter<'a> {
@@ -68,9 +65,37 @@ pub(super) struct Emitter<'a> {
     pub layout: &'a Layout,
     pub rules: PropertyRules<'a>,
     pub removed: &'a Removed,
+    /// In incremental mode: a meta or model file that exists is rewritten
+    /// in its own look (key spelling and order, indentation, settings).
+    pub existing: Option<&'a dyn Vfs>,
 }
 
 impl Emitter<'_> {
+    /// A meta or model file: `.json` files (Rojo's) get plain JSON, the
+    /// others JSON5; canonical, or merged into the file already there.
+    fn write_json(&self, out: &mut Emitted, path: PathBuf, value: &JsonValue) {
+        let style = if path.extension().is_some_and(|e| e == "json") {
+            json::Style::Json
+        } else {
+            json::Style::Json5
+        };
+        let old_text = self
+            .existing
+            .and_then(|vfs| vfs.read(&path).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let old = old_text
+            .as_deref()
+            .and_then(|text| json::parse(text).ok().map(|value| (text, value)));
+        let text = match old {
+            Some((text, old)) => json::to_string_formatted(
+                &json::merge_document(&old, value, &is_setting_key),
+                &json::Format::detect(text, style),
+            ),
+            None => json::to_string_styled(value, style),
+        };
+        out.file(path, text);
+    }
+
     pub fn emit(&self) -> Result<Emitted, SyncbackError> {
         let entries: Vec<(&Ref, &Entry)> = self.layout.entries.iter().collect();
         entries
@@ -89,6 +114,13 @@ impl Emitter<'_> {
         let mut out = Emitted::default();
         let instance = self.instance(referent);
         let name = entry.write_name.then_some(instance.name.as_str());
+        if entry.unchanged {
+            // Its files already read back as it: they stay byte for byte.
+            if let Home::Folder { dir, .. } = &entry.home {
+                out.dirs.push(dir.clone());
+            }
+            return Ok(out);
+        }
         match &entry.home {
             Home::Script {
                 path,
@@ -112,7 +144,7 @@ impl Emitter<'_> {
                 embed_children,
             } => {
                 let value = self.model(referent, name, *embed_children, &mut out.warnings);
-                out.json(path.clone(), &value);
+                self.write_json(&mut out, path.clone(), &value);
             }
             Home::Rbxm { path, xml } => {
                 let mut bytes = Vec::new();
@@ -148,6 +180,7 @@ impl Emitter<'_> {
                 dir,
                 init,
                 meta_name,
+                meta_in_dir,
             } => {
                 if let (Some(dir), Some(_)) = (dir, init) {
                     self.init(&mut out, dir, meta_name, *init, referent, None, None);
@@ -160,14 +193,32 @@ impl Emitter<'_> {
                         .or(info.implied_class.as_deref());
                     let class_name = (given != Some(instance.class.as_str()))
                         .then(|| instance.class.to_string());
-                    let (attributes, warnings) = self.attributes(referent);
+                    let (mut attributes, warnings) = self.attributes(referent);
                     out.warnings.extend(warnings);
+                    let mut properties = self.rules.properties(instance, &[]);
+                    if let (Some(dir), true) = (dir, *meta_in_dir) {
+                        // What the node declares stays in the node; the rest
+                        // stays in the folder's init meta file.
+                        let (in_node, in_meta): (BTreeMap<_, _>, BTreeMap<_, _>) = properties
+                            .into_iter()
+                            .partition(|(key, _)| info.node.properties.contains_key(key));
+                        properties = in_node;
+                        let meta_attributes = if info.node.attributes.is_empty() {
+                            std::mem::take(&mut attributes)
+                        } else {
+                            BTreeMap::new()
+                        };
+                        let mut fields = Vec::new();
+                        push_map(&mut fields, "properties", in_meta);
+                        push_map(&mut fields, "attributes", meta_attributes);
+                        self.write_json(&mut out, dir.join(meta_name), &JsonValue::Object(fields));
+                    }
                     out.nodes.push((
                         *node,
                         NodeData {
                             class: instance.class.to_string(),
                             class_name,
-                            properties: self.rules.properties(instance, &[]),
+                            properties,
                             attributes,
                         },
                     ));
@@ -195,9 +246,13 @@ impl Emitter<'_> {
         let skip: &[&str] = match init {
             Some(Init::Script {
                 suffix,
+                extension,
                 run_context_in_meta,
             }) => {
-                out.file(dir.join(format!("init{suffix}.luau")), source(instance));
+                out.file(
+                    dir.join(format!("init{suffix}{extension}")),
+                    source(instance),
+                );
                 script_skip(instance, run_context_in_meta)
             }
             Some(Init::Csv) => {
@@ -239,7 +294,7 @@ impl Emitter<'_> {
         if fields.is_empty() {
             return false;
         }
-        out.json(path, &JsonValue::Object(fields));
+        self.write_json(out, path, &JsonValue::Object(fields));
         true
     }
 

@@ -1,40 +1,49 @@
-//! Incremental mode: what is on disk now, so matching instances keep their
-//! file names and formats.
+//! Incremental mode: what is on disk now, so instances already there keep
+//! their files.
 //!
-//! The project as it is on disk is read into a tree first. For each folder,
-//! the instances read from it are listed with the name of the file or folder
-//! that made them. A new instance matches the first unused old one with the
-//! same name and class; it keeps that file name when its format still fits
-//! (a folder stays a folder, a `.model.json5` stays one). Names of old
-//! instances that did not match stay reserved, so nothing is renamed onto
-//! them, and only files the old tree read may be removed.
+//! The project as it is on disk is read into a tree first. Every instance of
+//! the new DOM is paired with the old instance it continues, top down, in one
+//! pass per folder: the k-th child named `X` of class `C` pairs with the k-th
+//! old child named `X` of class `C` of the paired parent. The layout then
+//! keeps a paired instance in the file or folder that holds it now when that
+//! format can still hold it (`keep`), and [`super::unchanged`] tells whether
+//! its files need writing at all. Names of old instances that did not pair
+//! stay reserved, so nothing is renamed onto them, and only files the old
+//! tree read may be removed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use rbx_dom_weak::types::Ref;
 use rbx_dom_weak::{Ustr, WeakDom};
 
-use super::layout::Plan;
+use crate::dom_file::Encoding;
 use crate::formats::names::{Shape, TakenNames};
-use crate::snapshot::{InstanceTree, InstigatingSource};
+use crate::snapshot::{InstanceMetadata, InstanceTree, InstigatingSource};
 use crate::vfs::{EntryKind, Vfs};
 
 struct OldEntry {
-    name: String,
-    class: Ustr,
+    old: Ref,
     fs_name: String,
     is_dir: bool,
 }
 
-pub struct Previous {
+pub(super) struct Previous<'a> {
+    tree: &'a InstanceTree,
+    /// New referent → the old referent it continues.
+    pairs: HashMap<Ref, Ref>,
+    /// The old tree as a built place file holds it (see [`Stored`]).
+    stored: Stored,
+    /// Old referents some new instance continues.
+    paired_old: HashSet<Ref>,
+    /// The old instances read from each folder's entries.
     by_dir: HashMap<PathBuf, Vec<OldEntry>>,
     /// Every file and folder the old tree was read from.
     known_paths: HashSet<PathBuf>,
 }
 
-impl Previous {
-    pub fn from_tree(tree: &InstanceTree, vfs: &dyn Vfs) -> Previous {
+impl<'a> Previous<'a> {
+    pub fn new(tree: &'a InstanceTree, vfs: &dyn Vfs, dom: &WeakDom) -> Previous<'a> {
         let mut by_dir: HashMap<PathBuf, Vec<OldEntry>> = HashMap::new();
         let mut known_paths = HashSet::new();
         for instance in tree.dom().descendants() {
@@ -54,13 +63,19 @@ impl Previous {
             let Some(dir) = path.parent() else { continue };
             let is_dir = vfs.kind(path).is_ok_and(|k| k == EntryKind::Dir);
             by_dir.entry(dir.to_path_buf()).or_default().push(OldEntry {
-                name: instance.name.clone(),
-                class: instance.class,
+                old: instance.referent(),
                 fs_name: fs_name.clone(),
                 is_dir,
             });
         }
+        let pairs = pair(dom, tree.dom());
+        let paired_old = pairs.values().copied().collect();
+        let stored = Stored::new(tree.dom(), dom.root().class == "DataModel", &pairs);
         Previous {
+            tree,
+            pairs,
+            stored,
+            paired_old,
             by_dir,
             known_paths,
         }
@@ -72,64 +87,79 @@ impl Previous {
         self.known_paths.contains(path)
     }
 
-    /// The stems that instances in `plans` (laid out in `dir`) keep.
-    pub(super) fn reuse(
-        &self,
-        dir: &Path,
-        dom: &WeakDom,
-        plans: &[(Ref, Plan)],
-    ) -> Vec<(Ref, String, Option<String>)> {
-        let Some(old) = self.by_dir.get(dir) else {
-            return Vec::new();
-        };
-        let mut used = vec![false; old.len()];
-        let mut kept = Vec::new();
-        for (referent, plan) in plans {
-            let Some(instance) = dom.get_by_ref(*referent) else {
-                continue;
-            };
-            let found = old
-                .iter()
-                .enumerate()
-                .find(|(i, e)| !used[*i] && e.name == instance.name && e.class == instance.class);
-            let Some((index, entry)) = found else {
-                continue;
-            };
-            used[index] = true;
-            // With the stem, the extension to keep when it differs from the
-            // plan's: a `.lua` script stays `.lua`.
-            let found = match (plan.extension(), entry.is_dir) {
-                (None, true) => Some((entry.fs_name.clone(), None)),
-                (Some(extension), false) => match entry.fs_name.strip_suffix(extension) {
-                    Some(stem) => Some((stem.to_owned(), None)),
-                    None => alternative_extension(extension).and_then(|other| {
-                        entry
-                            .fs_name
-                            .strip_suffix(&other)
-                            .map(|stem| (stem.to_owned(), Some(other.clone())))
-                    }),
-                },
-                _ => None,
-            };
-            if let Some((stem, extension)) = found.filter(|(s, _)| !s.is_empty()) {
-                kept.push((*referent, stem, extension));
-            }
-        }
-        kept
+    /// The old instance `new` continues, if any.
+    pub fn old_of(&self, new: Ref) -> Option<Ref> {
+        self.pairs.get(&new).copied()
     }
 
-    /// Reserves the names of old instances in `dir` that keep nothing.
-    pub(super) fn seed_unmatched(
-        &self,
-        dir: &Path,
-        taken: &mut TakenNames,
-        kept: &HashMap<Ref, String>,
-    ) {
+    /// The old tree as a built file holds it, and new referent → its
+    /// referent there.
+    pub fn stored(&self) -> (&WeakDom, &HashMap<Ref, Ref>) {
+        match &self.stored.dom {
+            Some(dom) => (dom, &self.stored.pairs),
+            None => (self.tree.dom(), &self.pairs),
+        }
+    }
+
+    pub fn metadata(&self, old: Ref) -> Option<&'a InstanceMetadata> {
+        self.tree.metadata(old)
+    }
+
+    /// The file or folder an old instance was read from, when it is an
+    /// entry of `dir` (not a project node, not inside a model file).
+    pub fn entry_path(&self, old: Ref, dir: &Path) -> Option<(&'a Path, &'a str)> {
+        let metadata = self.metadata(old)?;
+        let Some(InstigatingSource::Path(path)) = &metadata.instigating_source else {
+            return None;
+        };
+        let fs_name = metadata.fs_name.as_deref()?;
+        (path.parent() == Some(dir)).then_some((path.as_path(), fs_name))
+    }
+
+    /// The files and folders of old instances that syncback leaves out of
+    /// the new DOM on purpose (`removed`: hidden services, the camera,
+    /// `ignoreClasses`), found by their paths: they stay as they are.
+    pub fn left_out_paths(&self, removed: &HashMap<Ref, String>) -> Vec<PathBuf> {
+        let dom = self.tree.dom();
+        let mut out = Vec::new();
+        for path in removed.values() {
+            let mut current = dom.root_ref();
+            for segment in path.split('/') {
+                let found = dom.get_by_ref(current).and_then(|instance| {
+                    instance
+                        .children()
+                        .iter()
+                        .copied()
+                        .find(|c| dom.get_by_ref(*c).is_some_and(|i| i.name == segment))
+                });
+                match found {
+                    Some(child) => current = child,
+                    None => {
+                        current = Ref::none();
+                        break;
+                    }
+                }
+            }
+            if let Some(metadata) = current.is_some().then(|| self.metadata(current)).flatten() {
+                out.extend(
+                    metadata
+                        .relevant_paths
+                        .iter()
+                        .filter(|p| self.knows(p))
+                        .cloned(),
+                );
+            }
+        }
+        out
+    }
+
+    /// Reserves the names of old instances in `dir` that no new instance
+    /// continues, so nothing new is written onto them.
+    pub fn seed_unmatched(&self, dir: &Path, taken: &mut TakenNames) {
         let Some(old) = self.by_dir.get(dir) else {
             return;
         };
-        let kept_stems: HashSet<&str> = kept.values().map(String::as_str).collect();
-        for entry in old {
+        for entry in old.iter().filter(|e| !self.paired_old.contains(&e.old)) {
             let shape = if entry.is_dir {
                 Shape::Dir
             } else {
@@ -138,23 +168,114 @@ impl Previous {
                     with_meta: false,
                 }
             };
-            if !kept_stems
-                .iter()
-                .any(|stem| entry.fs_name.starts_with(stem))
-            {
-                taken.reserve(&entry.fs_name, shape);
-            }
+            taken.reserve(&entry.fs_name, shape);
         }
     }
 }
 
-/// The older spelling of an extension Atlas also reads and keeps in
-/// incremental mode: `.lua` for `.luau`, `.model.json` for `.model.json5`.
-fn alternative_extension(extension: &str) -> Option<String> {
-    if let Some(base) = extension.strip_suffix(".luau") {
-        return Some(format!("{base}.lua"));
+/// The old tree written to a binary file and read back: values as a build
+/// of the files gives them to Studio (a Part's `Color3` as `Color3uint8`, a
+/// migrated property under its new name, attributes in their stored
+/// types). The new DOM, which comes from a place, is compared with this, so
+/// a file is "unchanged" exactly when building it gives the place's values.
+struct Stored {
+    /// `None` if the old tree could not be written (then the old tree
+    /// itself is compared).
+    dom: Option<WeakDom>,
+    /// New referent → referent in `dom`.
+    pairs: HashMap<Ref, Ref>,
+}
+
+impl Stored {
+    fn new(old: &WeakDom, place: bool, pairs: &HashMap<Ref, Ref>) -> Stored {
+        let roots = if place {
+            old.root().children().to_vec()
+        } else {
+            vec![old.root_ref()]
+        };
+        let mut bytes = Vec::new();
+        if crate::dom_file::write(&mut bytes, old, &roots, Encoding::Binary).is_err() {
+            return Stored::unavailable();
+        }
+        let Ok(dom) = crate::dom_file::read(&bytes, Encoding::Binary) else {
+            return Stored::unavailable();
+        };
+        drop(bytes);
+        // Old referent → stored referent, walking both trees in step.
+        let mut to_stored: HashMap<Ref, Ref> = HashMap::with_capacity(pairs.len());
+        if place {
+            to_stored.insert(old.root_ref(), dom.root_ref());
+        }
+        let stored_roots = dom.root().children().to_vec();
+        if stored_roots.len() != roots.len() {
+            return Stored::unavailable();
+        }
+        let mut stack: Vec<(Ref, Ref)> = roots.iter().copied().zip(stored_roots).collect();
+        while let Some((old_ref, stored_ref)) = stack.pop() {
+            to_stored.insert(old_ref, stored_ref);
+            let (Some(a), Some(b)) = (old.get_by_ref(old_ref), dom.get_by_ref(stored_ref)) else {
+                continue;
+            };
+            if a.children().len() != b.children().len() {
+                return Stored::unavailable();
+            }
+            stack.extend(
+                a.children()
+                    .iter()
+                    .copied()
+                    .zip(b.children().iter().copied()),
+            );
+        }
+        let pairs = pairs
+            .iter()
+            .filter_map(|(new, old)| to_stored.get(old).map(|s| (*new, *s)))
+            .collect();
+        Stored {
+            dom: Some(dom),
+            pairs,
+        }
     }
-    extension
-        .strip_suffix(".json5")
-        .map(|base| format!("{base}.json"))
+
+    fn unavailable() -> Stored {
+        Stored {
+            dom: None,
+            pairs: HashMap::new(),
+        }
+    }
+}
+
+/// Pairs every instance of `new` with the old instance it continues: the
+/// roots, then children by name and class in order, one pass per parent.
+fn pair(new: &WeakDom, old: &WeakDom) -> HashMap<Ref, Ref> {
+    let mut pairs = HashMap::new();
+    let mut stack = vec![(new.root_ref(), old.root_ref())];
+    while let Some((new_ref, old_ref)) = stack.pop() {
+        pairs.insert(new_ref, old_ref);
+        let (Some(new_instance), Some(old_instance)) =
+            (new.get_by_ref(new_ref), old.get_by_ref(old_ref))
+        else {
+            continue;
+        };
+        let mut groups: HashMap<(&str, Ustr), VecDeque<Ref>> = HashMap::new();
+        for child in old_instance.children() {
+            if let Some(instance) = old.get_by_ref(*child) {
+                groups
+                    .entry((instance.name.as_str(), instance.class))
+                    .or_default()
+                    .push_back(*child);
+            }
+        }
+        for child in new_instance.children() {
+            let Some(instance) = new.get_by_ref(*child) else {
+                continue;
+            };
+            if let Some(old_child) = groups
+                .get_mut(&(instance.name.as_str(), instance.class))
+                .and_then(VecDeque::pop_front)
+            {
+                stack.push((*child, old_child));
+            }
+        }
+    }
+    pairs
 }

@@ -32,7 +32,7 @@ use crate::formats::names::{slugify, strip_dedup_suffix, Shape, TakenNames};
 use crate::formats::script::suffix_for;
 use crate::formats::{file_rule, infer_class};
 use crate::project::{
-    IgnoreGlob, Middleware, Project, ProjectNode, SyncRule, DEFAULT_PROJECT_NAMES,
+    IgnoreGlob, Middleware, Project, ProjectNode, SyncRule, SyncbackRules, DEFAULT_PROJECT_NAMES,
 };
 use crate::reflection;
 use crate::snapshot::refs::instance_path;
@@ -52,10 +52,12 @@ const FOLDER_CLASSES: &[&str] = &[
 /// The file inside a folder that gives the folder's instance its class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Init {
-    /// `init<suffix>.luau`; the RunContext goes in `init.meta.json5` when the
-    /// suffix does not give it.
+    /// `init<suffix><extension>` (`.luau`, or `.lua` where an existing
+    /// `init.lua` is kept); the RunContext goes in `init.meta.json5` when
+    /// the suffix does not give it.
     Script {
         suffix: &'static str,
+        extension: &'static str,
         run_context_in_meta: bool,
     },
     /// `init.csv`
@@ -106,9 +108,12 @@ pub(super) enum Home {
         dir: Option<PathBuf>,
         init: Option<Init>,
         meta_name: &'static str,
+        /// The `$path` folder already has an init meta file: what the node
+        /// does not declare itself stays in that file.
+        meta_in_dir: bool,
     },
-    /// A `$path` file Atlas cannot write (a JSON, TOML or YAML data module)
-    /// that already reads back as this instance.
+    /// A data module (JSON, TOML or YAML) that already reads back as this
+    /// instance: left as it is.
     Unchanged,
 }
 
@@ -122,6 +127,10 @@ pub(super) struct Entry {
     /// The name on disk does not give back the instance's name, so a `name`
     /// field is written.
     pub write_name: bool,
+    /// The files holding the instance's own data already read back as it
+    /// (incremental mode): nothing is written for them, they stay as they
+    /// are. For a model or `.rbxm` file, the whole subtree is unchanged.
+    pub unchanged: bool,
 }
 
 /// A project node an instance maps to.
@@ -195,7 +204,7 @@ pub(super) struct Layout {
     /// project: scanned for orphans.
     pub node_dirs: Vec<(PathBuf, Context)>,
     /// Paths nothing is written to but that must not be removed.
-    pub keep: Vec<PathBuf>,
+    pub keep: HashSet<PathBuf>,
     pub warnings: Vec<String>,
 }
 
@@ -220,21 +229,28 @@ impl<'p> NodeAt<'p> {
 pub(super) struct Planner<'a> {
     pub dom: &'a WeakDom,
     pub vfs: &'a dyn Vfs,
-    pub previous: Option<&'a Previous>,
+    pub previous: Option<&'a Previous<'a>>,
+    pub rules: &'a SyncbackRules,
     pub layout: Layout,
 }
 
 impl<'a> Planner<'a> {
-    pub fn new(dom: &'a WeakDom, vfs: &'a dyn Vfs, previous: Option<&'a Previous>) -> Self {
+    pub fn new(
+        dom: &'a WeakDom,
+        vfs: &'a dyn Vfs,
+        previous: Option<&'a Previous<'a>>,
+        rules: &'a SyncbackRules,
+    ) -> Self {
         Planner {
             dom,
             vfs,
             previous,
+            rules,
             layout: Layout::default(),
         }
     }
 
-    fn instance(&self, referent: Ref) -> &'a Instance {
+    pub(super) fn instance(&self, referent: Ref) -> &'a Instance {
         self.dom
             .get_by_ref(referent)
             .unwrap_or_else(|| unreachable!("referents come from the same tree"))
@@ -268,12 +284,14 @@ impl<'a> Planner<'a> {
         // Children the project names get their own nodes.
         let mut declared: Vec<(&String, &ProjectNode, Option<Ref>)> = Vec::new();
         for (key, child_node) in &node.children {
+            // A build puts node children after the children of the node's
+            // `$path`, so of same-named children the node's is the last.
             let found = instance
                 .children()
                 .iter()
                 .copied()
                 .filter(|c| !handled.contains(c))
-                .find(|c| self.instance(*c).name == *key);
+                .rfind(|c| self.instance(*c).name == *key);
             if let Some(child) = found {
                 handled.insert(child);
             }
@@ -286,7 +304,15 @@ impl<'a> Planner<'a> {
             .filter(|c| !handled.contains(c))
             .collect();
 
+        // The node's slot is taken now: laying out its `$path` folder may
+        // reach nested projects, whose nodes come after it.
         let node_index = self.layout.nodes.len();
+        self.layout.nodes.push(NodeInfo {
+            project_file: project.file_location.clone(),
+            keys: keys.clone(),
+            node: node.clone(),
+            implied_class: None,
+        });
         let mut implied_class = parent_class
             .and_then(|p| infer_class(&instance.name, p))
             .map(str::to_owned);
@@ -296,6 +322,7 @@ impl<'a> Planner<'a> {
             dir: None,
             init: None,
             meta_name,
+            meta_in_dir: false,
         };
         let mut nested: Option<(Project, Context)> = None;
 
@@ -340,11 +367,19 @@ impl<'a> Planner<'a> {
                             None => {
                                 implied_class.get_or_insert_with(|| "Folder".to_owned());
                                 let init = self.init_for(context, instance);
+                                let existing_meta = ["init.meta.json5", "init.meta.json"]
+                                    .into_iter()
+                                    .find(|name| {
+                                        self.vfs
+                                            .kind(&target.join(name))
+                                            .is_ok_and(|k| k == EntryKind::File)
+                                    });
                                 home = Home::Node {
                                     node: node_index,
                                     dir: Some(target.clone()),
                                     init,
-                                    meta_name,
+                                    meta_name: existing_meta.unwrap_or(meta_name),
+                                    meta_in_dir: existing_meta.is_some(),
                                 };
                                 self.layout
                                     .node_dirs
@@ -365,12 +400,7 @@ impl<'a> Planner<'a> {
             }
         }
 
-        self.layout.nodes.push(NodeInfo {
-            project_file: project.file_location.clone(),
-            keys: keys.clone(),
-            node: node.clone(),
-            implied_class,
-        });
+        self.layout.nodes[node_index].implied_class = implied_class;
 
         if let Some((nested_project, nested_context)) = nested {
             // The nested project's root node describes this same instance;
@@ -390,12 +420,14 @@ impl<'a> Planner<'a> {
                 entry.segment = instance.name.clone();
             }
         } else {
+            let unchanged = self.node_unchanged(referent, &home);
             self.layout.entries.insert(
                 referent,
                 Entry {
                     segment: instance.name.clone(),
                     home,
                     write_name: false,
+                    unchanged,
                 },
             );
         }
@@ -421,7 +453,9 @@ impl<'a> Planner<'a> {
                         instance_path(self.dom, referent)
                     ));
                     if let Some(path_node) = &child_node.path {
-                        self.layout.keep.push(project.folder.join(path_node.path()));
+                        self.layout
+                            .keep
+                            .insert(project.folder.join(path_node.path()));
                     }
                 }
             }
@@ -539,7 +573,7 @@ impl<'a> Planner<'a> {
             }
             Middleware::Json | Middleware::Toml | Middleware::Yaml => {
                 if self.reads_back_the_same(target, instance) {
-                    self.layout.keep.push(target.to_path_buf());
+                    self.layout.keep.insert(target.to_path_buf());
                     Home::Unchanged
                 } else {
                     return Err(self.error(
@@ -597,7 +631,7 @@ impl<'a> Planner<'a> {
     }
 
     /// Marks a whole subtree as written inside its ancestor's file.
-    fn embed(&mut self, refs: &[Ref]) {
+    pub(super) fn embed(&mut self, refs: &[Ref]) {
         for referent in refs {
             let instance = self.instance(*referent);
             self.layout.entries.insert(
@@ -606,6 +640,7 @@ impl<'a> Planner<'a> {
                     segment: instance.name.clone(),
                     home: Home::Embedded,
                     write_name: false,
+                    unchanged: false,
                 },
             );
             let children = instance.children().to_vec();
@@ -614,7 +649,7 @@ impl<'a> Planner<'a> {
     }
 
     /// The init file for a folder-backed instance of a script or table class.
-    fn init_for(&self, context: &Context, instance: &Instance) -> Option<Init> {
+    pub(super) fn init_for(&self, context: &Context, instance: &Instance) -> Option<Init> {
         if instance.class == "LocalizationTable" && csv_contents(instance).is_some() {
             return Some(Init::Csv);
         }
@@ -625,11 +660,15 @@ impl<'a> Planner<'a> {
         )
         .map(|(suffix, run_context_in_meta)| Init::Script {
             suffix,
+            extension: ".luau",
             run_context_in_meta,
         })
     }
 
-    /// Lays out `children`, all written into the folder `dir`.
+    /// Lays out `children`, all written into the folder `dir`. In
+    /// incremental mode, instances already on disk here keep their files
+    /// when those can still hold them (`keep`); the others take the default
+    /// format and a free name.
     pub fn children(
         &mut self,
         context: &Context,
@@ -639,48 +678,52 @@ impl<'a> Planner<'a> {
         let mut ordered: Vec<Ref> = children.to_vec();
         ordered.sort_by(|a, b| self.instance(*a).name.cmp(&self.instance(*b).name));
 
-        let plans: Vec<(Ref, Plan)> = ordered
-            .iter()
-            .map(|r| Ok((*r, self.plan(context, *r)?)))
-            .collect::<Result<_, SyncbackError>>()?;
-
         let mut taken = TakenNames::new();
-        let mut stems: HashMap<Ref, String> = HashMap::new();
-        let mut plans = plans;
+        let mut kept: HashMap<Ref, super::keep::Kept> = HashMap::new();
         if let Some(previous) = self.previous {
-            for (referent, stem, extension) in previous.reuse(dir, self.dom, &plans) {
-                let Some((_, plan)) = plans.iter_mut().find(|(r, _)| *r == referent) else {
-                    continue;
-                };
-                // Keeps a `.lua` file a `.lua` file, a `.model.json` one a
-                // `.model.json`.
-                match (extension, &mut *plan) {
-                    (
-                        Some(extension),
-                        Plan::Script {
-                            extension: ours, ..
-                        },
-                    ) => *ours = extension,
-                    (Some(extension), Plan::Model { extension: ours })
-                        if extension == ".model.json" =>
-                    {
-                        *ours = ".model.json"
-                    }
-                    _ => {}
-                }
-                if taken.reserve(&stem, plan.shape()) {
-                    stems.insert(referent, stem);
+            for referent in &ordered {
+                if let Some(form) = self.kept_form(context, dir, *referent, previous) {
+                    taken.keep(&form.stem, form.shape());
+                    kept.insert(*referent, form);
                 }
             }
-            previous.seed_unmatched(dir, &mut taken, &stems);
+            previous.seed_unmatched(dir, &mut taken);
         }
 
-        for (referent, plan) in plans {
+        for referent in ordered {
             let instance = self.instance(referent);
-            let stem = match stems.remove(&referent) {
-                Some(stem) => stem,
-                None => taken.claim(&slugify(&instance.name), plan.shape()),
-            };
+            let grandchildren = instance.children().to_vec();
+            if let Some(form) = kept.remove(&referent) {
+                if let Some(file) = &form.nested_project {
+                    let (project, nested_context) = self.load_nested(context, file)?;
+                    let parent_class = self
+                        .dom
+                        .get_by_ref(instance.parent())
+                        .map(|p| p.class.to_string());
+                    self.node(
+                        &nested_context,
+                        NodeAt::root(&project),
+                        referent,
+                        parent_class.as_deref(),
+                        &HashSet::new(),
+                    )?;
+                    if let Some(entry) = self.layout.entries.get_mut(&referent) {
+                        entry.segment = form.entry.segment;
+                    }
+                    continue;
+                }
+                self.layout.keep.extend(form.keep_paths);
+                let home = form.entry.home.clone();
+                self.layout.entries.insert(referent, form.entry);
+                match home {
+                    Home::Folder { dir, .. } => self.children(context, &dir, &grandchildren)?,
+                    Home::Model { .. } | Home::Rbxm { .. } => self.embed(&grandchildren),
+                    _ => {}
+                }
+                continue;
+            }
+            let plan = self.plan(context, referent)?;
+            let stem = taken.claim(&slugify(&instance.name), plan.shape());
             let write_name = strip_dedup_suffix(&stem) != instance.name;
             let (segment, home) = plan.place(dir, &stem, context);
             let child_dir = match &home {
@@ -693,10 +736,10 @@ impl<'a> Planner<'a> {
                     segment,
                     home,
                     write_name,
+                    unchanged: false,
                 },
             );
             if let Some(child_dir) = child_dir {
-                let grandchildren = instance.children().to_vec();
                 self.children(context, &child_dir, &grandchildren)?;
             }
         }
@@ -721,6 +764,7 @@ impl<'a> Planner<'a> {
                     Init::Script {
                         suffix,
                         run_context_in_meta,
+                        ..
                     } => Plan::Script {
                         extension: format!("{suffix}.luau"),
                         run_context_in_meta,
@@ -798,14 +842,6 @@ impl Plan {
         }
     }
 
-    /// The extension (files) or `None` (folders).
-    pub(super) fn extension(&self) -> Option<&str> {
-        match self.shape() {
-            Shape::File { extension, .. } => Some(extension),
-            Shape::Dir => None,
-        }
-    }
-
     fn place(self, dir: &Path, stem: &str, context: &Context) -> (String, Home) {
         let meta = dir.join(format!("{stem}{}", context.meta_extension()));
         match self {
@@ -871,7 +907,7 @@ impl Plan {
     }
 }
 
-fn init_meta_name(context: &Context) -> &'static str {
+pub(super) fn init_meta_name(context: &Context) -> &'static str {
     if context.rojo_files {
         "init.meta.json"
     } else {

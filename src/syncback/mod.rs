@@ -25,12 +25,14 @@ mod changeset;
 pub mod chunks;
 mod emit;
 mod incremental;
+mod keep;
 mod layout;
 mod orphans;
 mod prepare;
 mod project_file;
 mod properties;
 mod refs;
+mod unchanged;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
@@ -46,7 +48,6 @@ use crate::snapshot::InstanceTree;
 use crate::vfs::Vfs;
 
 pub use changeset::{ApplyError, ChangeSet, ChangeSummary};
-pub use incremental::Previous;
 pub use properties::{exact_eq, is_default};
 
 /// The services syncback writes: the ones a developer edits. The others
@@ -130,11 +131,11 @@ pub fn syncback(
     let (removed, left_out) = prepare::prepare(&mut dom, project, &rules)?;
 
     let previous = match (options.incremental, old_tree) {
-        (true, Some(tree)) => Some(Previous::from_tree(tree, vfs)),
+        (true, Some(tree)) => Some(incremental::Previous::new(tree, vfs, &dom)),
         _ => None,
     };
     let context = layout::Context::for_project(project, None);
-    let mut planner = layout::Planner::new(&dom, vfs, previous.as_ref());
+    let mut planner = layout::Planner::new(&dom, vfs, previous.as_ref(), &rules);
     planner.node(
         &context,
         layout::NodeAt::root(project),
@@ -143,12 +144,16 @@ pub fn syncback(
         &HashSet::new(),
     )?;
     let mut layout = planner.layout;
-    layout.keep.push(project.file_location.clone());
+    layout.keep.insert(project.file_location.clone());
     layout
         .keep
         .extend(layout.nodes.iter().map(|n| n.project_file.clone()));
     if let Some(tree) = old_tree {
         layout.keep.extend(ignored_tree_paths(tree, &rules));
+    }
+    if let Some(previous) = &previous {
+        // What syncback leaves out on purpose is not gone from the place.
+        layout.keep.extend(previous.left_out_paths(&removed));
     }
 
     let emitter = emit::Emitter {
@@ -156,6 +161,7 @@ pub fn syncback(
         layout: &layout,
         rules: properties::PropertyRules { rules: &rules },
         removed: &removed,
+        existing: options.incremental.then_some(vfs),
     };
     let emitted = emitter.emit()?;
 
@@ -200,11 +206,20 @@ pub fn syncback(
     }
 
     let ignore_paths = ignore_path_matchers(&rules);
+    let mut leading_to_kept: HashSet<PathBuf> = HashSet::new();
+    for path in &layout.keep {
+        for ancestor in path.ancestors().skip(1) {
+            if !leading_to_kept.insert(ancestor.to_path_buf()) {
+                break;
+            }
+        }
+    }
     let mut scan = orphans::OrphanScan {
         vfs,
         files: &changes.files,
         dirs: &all_dirs,
         keep: &layout.keep,
+        leading_to_kept: &leading_to_kept,
         project_folder: folder,
         ignore_paths: &ignore_paths,
         previous: previous.as_ref(),

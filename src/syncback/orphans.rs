@@ -24,13 +24,15 @@ pub(super) struct OrphanScan<'a> {
     /// Files and folders this syncback writes.
     pub files: &'a BTreeMap<PathBuf, Vec<u8>>,
     pub dirs: &'a HashSet<PathBuf>,
-    /// Paths that stay, with the folders that lead to them.
-    pub keep: &'a [PathBuf],
+    /// Paths that stay.
+    pub keep: &'a HashSet<PathBuf>,
+    /// The folders leading to paths that stay.
+    pub leading_to_kept: &'a HashSet<PathBuf>,
     /// The project folder, which `ignore_paths` are relative to.
     pub project_folder: &'a Path,
     pub ignore_paths: &'a [GlobMatcher],
     /// In incremental mode, only what the old tree read may go.
-    pub previous: Option<&'a Previous>,
+    pub previous: Option<&'a Previous<'a>>,
     pub removals: BTreeSet<PathBuf>,
     pub warnings: Vec<String>,
 }
@@ -79,11 +81,11 @@ impl OrphanScan<'_> {
     }
 
     fn is_kept(&self, path: &Path) -> bool {
-        self.keep.iter().any(|k| k == path)
+        self.keep.contains(path)
     }
 
     fn leads_to_kept(&self, path: &Path) -> bool {
-        self.keep.iter().any(|k| k.starts_with(path))
+        self.leading_to_kept.contains(path)
     }
 
     fn is_ignored(&self, path: &Path) -> bool {

@@ -3,10 +3,11 @@
 //! A project node holds its instance's class, properties and attributes when
 //! nothing else can (a node without `$path`, or whose `$path` is a folder).
 //! The file is rewritten when those differ in value from what it says (not
-//! in spelling: `1` and `1.0`, implicit and explicit forms are the same), in
-//! the canonical style: JSON5 for `.project.json5`, quoted keys for Rojo's
-//! `.project.json`. Comments do not survive a rewrite, so it is avoided
-//! whenever nothing changed.
+//! in spelling: `1` and `1.0`, implicit and explicit forms are the same):
+//! bare keys for `.project.json5`, quoted keys for Rojo's `.project.json`,
+//! and otherwise the file's own look: key order and spelling,
+//! indentation, numbers whose value did not change. Comments do not survive
+//! a rewrite, so it is avoided whenever nothing changed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -62,7 +63,11 @@ pub(super) fn rewrites(
         } else {
             Style::Json5
         };
-        out.push((file, json::to_string_styled(&document, style).into_bytes()));
+        let format = json::Format::detect(&text, style);
+        out.push((
+            file,
+            json::to_string_formatted(&document, &format).into_bytes(),
+        ));
     }
     Ok(out)
 }
@@ -146,7 +151,8 @@ fn update_node(node: &mut Vec<(String, JsonValue)>, data: &NodeData) {
 fn set(node: &mut Vec<(String, JsonValue)>, key: &str, value: Option<JsonValue>) {
     let position = node.iter().position(|(k, _)| k == key);
     match (position, value) {
-        (Some(i), Some(value)) => node[i].1 = value,
+        // Values that did not change keep their spelling and order.
+        (Some(i), Some(value)) => node[i].1 = json::merge_document(&node[i].1, &value, &|_| false),
         (None, Some(value)) => node.push((key.to_owned(), value)),
         (Some(i), None) => {
             node.remove(i);

@@ -12,9 +12,9 @@
 //!   unscriptable properties when `syncUnscriptable` is false);
 //! - the property a file format holds itself (`Source`, `Value`, `Contents`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use rbx_dom_weak::types::{CFrame, UDim, Variant, VariantType, Vector3};
+use rbx_dom_weak::types::{CFrame, Color3uint8, UDim, Variant, VariantType, Vector3};
 use rbx_dom_weak::{Instance, Ustr};
 use rbx_reflection::{PropertyKind, PropertySerialization, Scriptability};
 
@@ -80,6 +80,21 @@ impl PropertyRules<'_> {
         out
     }
 
+    /// The properties that are written, by name (unsorted): what
+    /// [`Self::properties`] turns into JSON, before that.
+    pub fn written<'i>(&self, instance: &'i Instance) -> HashMap<Ustr, &'i Variant> {
+        let class_name = instance.class;
+        instance
+            .properties
+            .iter()
+            .filter(|(name, value)| {
+                !self.is_excluded(class_name, **name, value)
+                    && !is_default(class_name, **name, value)
+            })
+            .map(|(name, value)| (*name, value))
+            .collect()
+    }
+
     /// The instance's attributes, minus reference attributes (Atlas writes
     /// its own from the Ref properties).
     pub fn attributes(&self, instance: &Instance) -> BTreeMap<String, JsonValue> {
@@ -101,10 +116,25 @@ impl PropertyRules<'_> {
     }
 }
 
-/// True if `value` is exactly the class default, so leaving it out loses
-/// nothing. Floats must match bit for bit (`-0.0` is not `0.0`).
+/// True if `value` is exactly the class default as a place file stores it,
+/// so leaving it out loses nothing. Floats must match bit for bit (`-0.0` is
+/// not `0.0`).
 pub fn is_default(class_name: Ustr, property: Ustr, value: &Variant) -> bool {
-    reflection::default_of(class_name, property).is_some_and(|default| exact_eq(value, default))
+    reflection::default_of(class_name, property).is_some_and(|default| stored_eq(value, default))
+}
+
+/// Equal once stored in a place file: [`exact_eq`], or a `Color3` that the
+/// binary format stores as the `Color3uint8` the other value is (a Part's
+/// `Color` written `[0.39, 0.37, 0.38]` in a file comes back from a place
+/// as `Color3uint8` 99, 94, 97).
+pub fn stored_eq(a: &Variant, b: &Variant) -> bool {
+    match (a, b) {
+        (Variant::Color3(color), Variant::Color3uint8(stored))
+        | (Variant::Color3uint8(stored), Variant::Color3(color)) => {
+            Color3uint8::from(*color) == *stored
+        }
+        _ => exact_eq(a, b),
+    }
 }
 
 /// Equality that tells `-0.0` from `0.0` and a NaN from a number.

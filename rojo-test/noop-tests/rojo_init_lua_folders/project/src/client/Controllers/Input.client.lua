@@ -1,0 +1,1 @@
+local UserInputService = game:GetService("UserInputService")

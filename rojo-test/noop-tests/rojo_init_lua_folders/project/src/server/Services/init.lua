@@ -1,0 +1,2 @@
+local Services = {}
+return Services

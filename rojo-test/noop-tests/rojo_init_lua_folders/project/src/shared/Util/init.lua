@@ -1,0 +1,5 @@
+local Util = {}
+
+Util.Helper = require(script.Helper)
+
+return Util

@@ -1,0 +1,359 @@
+//! Incremental mode: an instance already on disk stays in the file or
+//! folder that holds it, in that file's format, when the format can still
+//! hold it; only new instances (and ones whose format no longer fits) take
+//! the default layout.
+//!
+//! | on disk now | kept when | written as |
+//! |---|---|---|
+//! | a folder (`X/`, `X/init.server.lua`, `X/init.meta.json`) | always | the same folder, init file spelling and meta file name kept |
+//! | `X.model.json` / `X.model.json5` | always | the same file, children inline |
+//! | `X.rbxm` / `X.rbxmx` | always | the same file, the whole subtree |
+//! | a script file (`.lua` or `.luau`, any suffix) | same class, no children | the same file and its meta file |
+//! | `X.txt` / `X.csv` | StringValue / a table CSV holds, no children | the same file and its meta file |
+//! | a data module (`.json`, `.toml`, `.yaml`) | it still reads back as the instance | left as it is |
+//!
+//! When the instance's data is unchanged ([`Unchanged`]) nothing is written
+//! for it: its files are kept byte for byte.
+
+use std::path::{Path, PathBuf};
+
+use rbx_dom_weak::types::Ref;
+
+use super::incremental::Previous;
+use super::layout::{
+    csv_contents, init_meta_name, run_context_name, Context, Entry, Home, Init, Planner,
+};
+use super::properties::PropertyRules;
+use super::unchanged::Unchanged;
+use crate::formats::meta::meta_paths;
+use crate::formats::names::{slugify, strip_dedup_suffix, Shape};
+use crate::formats::script::script_class;
+use crate::formats::{file_rule, infer_class};
+use crate::project::Middleware;
+use crate::snapshot::InstigatingSource;
+use crate::vfs::EntryKind;
+
+/// An instance that keeps its place on disk.
+pub(super) struct Kept {
+    /// The name it reserves in its folder (file name minus extension).
+    pub stem: String,
+    /// `None` for a folder.
+    pub extension: Option<String>,
+    /// Whether a meta file may sit beside the file.
+    pub with_meta: bool,
+    pub entry: Entry,
+    /// Files that stay as they are (the instance is unchanged).
+    pub keep_paths: Vec<PathBuf>,
+    /// The instance is the root of a project of its own (`X/default.project.json5`
+    /// or `X.project.json5` in the folder): laid out as that project's nodes.
+    pub nested_project: Option<PathBuf>,
+}
+
+impl Kept {
+    pub fn shape(&self) -> Shape<'_> {
+        match &self.extension {
+            None => Shape::Dir,
+            Some(extension) => Shape::File {
+                extension,
+                with_meta: self.with_meta,
+            },
+        }
+    }
+}
+
+impl<'a> Planner<'a> {
+    pub(super) fn same(&self, previous: &'a Previous<'a>) -> Unchanged<'a> {
+        let (old, pairs) = previous.stored();
+        Unchanged {
+            new: self.dom,
+            old,
+            pairs,
+            rules: PropertyRules { rules: self.rules },
+        }
+    }
+
+    /// The files of an old instance that stay when it is unchanged: every
+    /// file it was read from (its meta file included), not `except` (its
+    /// folder, whose entries are laid out one by one).
+    fn old_files(&self, previous: &Previous, old: Ref, except: Option<&Path>) -> Vec<PathBuf> {
+        let Some(metadata) = previous.metadata(old) else {
+            return Vec::new();
+        };
+        metadata
+            .relevant_paths
+            .iter()
+            .filter(|p| Some(p.as_path()) != except && previous.knows(p))
+            .filter(|p| self.vfs.kind(p).is_ok_and(|k| k == EntryKind::File))
+            .cloned()
+            .collect()
+    }
+
+    /// Where `referent` stays, if it is already an entry of `dir` in a
+    /// format that can still hold it.
+    pub(super) fn kept_form(
+        &mut self,
+        context: &Context,
+        dir: &Path,
+        referent: Ref,
+        previous: &'a Previous<'a>,
+    ) -> Option<Kept> {
+        let instance = self.instance(referent);
+        let Some(old) = previous.old_of(referent) else {
+            // A service the place lacked (syncback adds every visible one)
+            // that the project does not have either: nothing to write.
+            let empty_service = crate::reflection::is_service(&instance.class)
+                && instance.children().is_empty()
+                && PropertyRules { rules: self.rules }
+                    .written(instance)
+                    .is_empty();
+            return empty_service.then(|| Kept {
+                stem: slugify(&instance.name),
+                extension: None,
+                with_meta: false,
+                keep_paths: Vec::new(),
+                nested_project: None,
+                entry: Entry {
+                    segment: instance.name.clone(),
+                    home: Home::Unchanged,
+                    write_name: false,
+                    unchanged: true,
+                },
+            });
+        };
+        let same = self.same(previous);
+        let has_children = !instance.children().is_empty();
+        let write_name = |stem: &str| strip_dedup_suffix(stem) != instance.name;
+
+        let metadata = previous.metadata(old)?;
+        match &metadata.instigating_source {
+            // Made by the build, not read from a file (a service the project
+            // does not name): nothing to write while it stays as it was.
+            None if same.subtree(referent) => {
+                return Some(Kept {
+                    stem: slugify(&instance.name),
+                    extension: None,
+                    with_meta: false,
+                    keep_paths: Vec::new(),
+                    nested_project: None,
+                    entry: Entry {
+                        segment: instance.name.clone(),
+                        home: Home::Unchanged,
+                        write_name: false,
+                        unchanged: true,
+                    },
+                });
+            }
+            Some(InstigatingSource::ProjectNode { project, node_path }) if node_path.is_empty() => {
+                return self.kept_project(dir, referent, project);
+            }
+            _ => {}
+        }
+        let (path, fs_name) = previous.entry_path(old, dir)?;
+
+        if self.vfs.kind(path).ok()? == EntryKind::Dir {
+            let init = self.init_for(context, instance).map(|init| match init {
+                Init::Script {
+                    suffix,
+                    run_context_in_meta,
+                    ..
+                } => {
+                    let lua = format!("init{suffix}.lua");
+                    let keeps_lua = previous.knows(&path.join(&lua));
+                    Init::Script {
+                        suffix,
+                        extension: if keeps_lua { ".lua" } else { ".luau" },
+                        run_context_in_meta,
+                    }
+                }
+                other => other,
+            });
+            let meta_name = ["init.meta.json5", "init.meta.json"]
+                .into_iter()
+                .find(|name| previous.knows(&path.join(name)))
+                .unwrap_or_else(|| init_meta_name(context));
+            let parent_class = self
+                .dom
+                .get_by_ref(instance.parent())
+                .map(|p| p.class.as_str());
+            let inferred = parent_class.and_then(|p| infer_class(&instance.name, p))
+                == Some(instance.class.as_str());
+            let unchanged = same.own(referent);
+            return Some(Kept {
+                stem: fs_name.to_owned(),
+                extension: None,
+                with_meta: false,
+                keep_paths: if unchanged {
+                    self.old_files(previous, old, Some(path))
+                } else {
+                    Vec::new()
+                },
+                nested_project: None,
+                entry: Entry {
+                    segment: fs_name.to_owned(),
+                    home: Home::Folder {
+                        dir: path.to_path_buf(),
+                        init,
+                        class_in_meta: init.is_none() && instance.class != "Folder" && !inferred,
+                        has_children,
+                        meta_name,
+                    },
+                    write_name: write_name(fs_name),
+                    unchanged,
+                },
+            });
+        }
+
+        let (middleware, stem) = file_rule(&context.sync_rules, path, fs_name)?;
+        let extension = fs_name[stem.len()..].to_owned();
+        let meta = meta_paths(dir, stem)
+            .into_iter()
+            .find(|p| previous.knows(p))
+            .unwrap_or_else(|| dir.join(format!("{stem}{}", context.meta_extension())));
+        let class = instance.class.as_str();
+        let (home, whole_subtree) = match middleware {
+            Middleware::JsonModel => (
+                Home::Model {
+                    path: path.to_path_buf(),
+                    embed_children: true,
+                },
+                true,
+            ),
+            Middleware::Rbxm | Middleware::Rbxmx => (
+                Home::Rbxm {
+                    path: path.to_path_buf(),
+                    xml: middleware == Middleware::Rbxmx,
+                },
+                true,
+            ),
+            _ if has_children => return None,
+            Middleware::Text if class == "StringValue" => (
+                Home::Text {
+                    path: path.to_path_buf(),
+                    meta,
+                },
+                false,
+            ),
+            Middleware::Csv if class == "LocalizationTable" && csv_contents(instance).is_some() => {
+                (
+                    Home::Csv {
+                        path: path.to_path_buf(),
+                        meta,
+                    },
+                    false,
+                )
+            }
+            Middleware::Json | Middleware::Toml | Middleware::Yaml => {
+                if class == "ModuleScript" && same.own(referent) {
+                    (Home::Unchanged, false)
+                } else {
+                    self.layout.warnings.push(format!(
+                        "{}: the data in this file changed in the place into a {class} that is not plain data; it is written as a script file instead",
+                        path.display()
+                    ));
+                    return None;
+                }
+            }
+            script if script.is_script() => {
+                let (script_class, context_name) =
+                    script_class(script, context.emit_legacy_scripts);
+                if script_class != class {
+                    return None;
+                }
+                (
+                    Home::Script {
+                        path: path.to_path_buf(),
+                        meta,
+                        run_context_in_meta: context_name.is_some()
+                            && context_name != run_context_name(instance),
+                    },
+                    false,
+                )
+            }
+            _ => return None,
+        };
+        let unchanged = if whole_subtree {
+            same.subtree(referent)
+        } else {
+            same.own(referent)
+        };
+        Some(Kept {
+            stem: stem.to_owned(),
+            with_meta: !whole_subtree,
+            extension: Some(extension),
+            keep_paths: if unchanged {
+                self.old_files(previous, old, None)
+            } else {
+                Vec::new()
+            },
+            nested_project: None,
+            entry: Entry {
+                segment: fs_name.to_owned(),
+                home,
+                write_name: write_name(stem),
+                unchanged,
+            },
+        })
+    }
+
+    /// A project of its own inside `dir`: `dir/X/default.project.json5`
+    /// (the folder `X` stands for the instance) or `dir/X.project.json5`.
+    fn kept_project(&self, dir: &Path, referent: Ref, project: &Path) -> Option<Kept> {
+        let instance = self.instance(referent);
+        let file_name = project.file_name()?.to_str()?;
+        let parent = project.parent()?;
+        let (stem, extension, segment) = if parent == dir {
+            let extension = [".project.json5", ".project.json"]
+                .into_iter()
+                .find(|e| file_name.ends_with(e))?;
+            let stem = &file_name[..file_name.len() - extension.len()];
+            (
+                stem.to_owned(),
+                Some(extension.to_owned()),
+                instance.name.clone(),
+            )
+        } else if parent.parent() == Some(dir) {
+            let folder = parent.file_name()?.to_str()?.to_owned();
+            (folder.clone(), None, folder)
+        } else {
+            return None;
+        };
+        Some(Kept {
+            stem,
+            extension,
+            with_meta: false,
+            keep_paths: Vec::new(),
+            nested_project: Some(project.to_path_buf()),
+            entry: Entry {
+                segment,
+                home: Home::Unchanged,
+                write_name: false,
+                unchanged: false,
+            },
+        })
+    }
+
+    /// True if a project node's instance is unchanged (incremental mode);
+    /// its files then stay as they are.
+    pub(super) fn node_unchanged(&mut self, referent: Ref, home: &Home) -> bool {
+        let Some(previous) = self.previous else {
+            return false;
+        };
+        let Some(old) = previous.old_of(referent) else {
+            return false;
+        };
+        let same = self.same(previous);
+        let unchanged = match home {
+            Home::Model { .. } | Home::Rbxm { .. } => same.subtree(referent),
+            _ => same.own(referent),
+        };
+        if unchanged {
+            let except = match home {
+                Home::Node { dir: Some(dir), .. } => Some(dir.as_path()),
+                _ => None,
+            };
+            let files = self.old_files(previous, old, except);
+            self.layout.keep.extend(files);
+        }
+        unchanged
+    }
+}

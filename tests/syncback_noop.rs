@@ -1,0 +1,270 @@
+//! Incremental syncback keeps a project as it is.
+//!
+//! Fixtures: one folder per case under `rojo-test/noop-tests/`, each a
+//! hand-written project (`project/`) in a layout Atlas would not write
+//! itself, and an `edit.json5` (`{ file, find, replace }`): one change made
+//! to one file.
+//!
+//! For every case:
+//! 1. building `project/` and syncing the place back into it incrementally
+//!    changes no file (byte for byte);
+//! 2. building the edited project and syncing that place back into the
+//!    unedited one changes exactly the edited file, and the folder then
+//!    builds to the same tree as the edited project (compared exactly, by
+//!    position). The snapshot holds the file as syncback wrote it, so its
+//!    format (spelling, indentation) is on record.
+//!
+//! The same no-op check runs over every build fixture that builds and the
+//! examples, and once through the real binary.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use atlas::syncback::SyncbackOptions;
+use common::compare::{compare, CompareOptions};
+use common::files::files;
+use common::roundtrip::{build_and_read, built_as_file, copy_dir, syncback_into};
+
+const INCREMENTAL: SyncbackOptions = SyncbackOptions { incremental: true };
+
+/// The paths whose bytes differ between two listings, added and removed
+/// ones included.
+fn differing(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    let mut paths: Vec<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|p| before.get(*p) != after.get(*p))
+        .cloned()
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Builds `dir` and syncs the built place back into it incrementally;
+/// returns the paths that changed and the warnings.
+fn noop(dir: &Path) -> (Vec<String>, Vec<String>) {
+    let before = files(dir);
+    let dom = built_as_file(dir);
+    let (summary, warnings) = syncback_into(dir, dom, INCREMENTAL);
+    let after = files(dir);
+    let changed = differing(&before, &after);
+    assert_eq!(
+        summary.added.len() + summary.changed.len() + summary.removed.len(),
+        changed.len(),
+        "{}: the change summary does not match what happened on disk: {summary:?}",
+        dir.display()
+    );
+    (changed, warnings)
+}
+
+fn is_place(dir: &Path) -> bool {
+    let file = atlas::project::Project::locate(dir).unwrap();
+    let project = atlas::project::Project::load(&file).unwrap();
+    project.tree.class_name.as_deref() == Some("DataModel")
+}
+
+#[derive(serde::Deserialize)]
+struct Edit {
+    file: String,
+    find: String,
+    replace: String,
+}
+
+fn run(name: &str) {
+    let case = Path::new("rojo-test").join("noop-tests").join(name);
+    let temp = common::temp_dir();
+
+    // 1. No change at all.
+    let project = temp.path().join("project");
+    copy_dir(&case.join("project"), &project, false);
+    let (changed, warnings) = noop(&project);
+    assert!(
+        changed.is_empty(),
+        "{name}: incremental syncback of the unchanged place changed {changed:?} (warnings: {warnings:?})"
+    );
+
+    // 2. One edit: exactly that file changes.
+    let edit: Edit = atlas::json::from_str(
+        &fs::read_to_string(case.join("edit.json5")).expect("every case has an edit.json5"),
+    )
+    .unwrap();
+    let edited = temp.path().join("edited");
+    copy_dir(&case.join("project"), &edited, false);
+    let edited_file = edited.join(&edit.file);
+    let text = fs::read_to_string(&edited_file).unwrap();
+    assert!(
+        text.contains(&edit.find),
+        "{name}: edit.json5's `find` is not in {}",
+        edit.file
+    );
+    fs::write(&edited_file, text.replacen(&edit.find, &edit.replace, 1)).unwrap();
+
+    let target = temp.path().join("target");
+    copy_dir(&case.join("project"), &target, false);
+    let before = files(&target);
+    let (_, warnings) = syncback_into(&target, built_as_file(&edited), INCREMENTAL);
+    let after = files(&target);
+    assert_eq!(
+        differing(&before, &after),
+        vec![edit.file.clone()],
+        "{name}: the edit should change exactly its own file (warnings: {warnings:?})"
+    );
+
+    let place = is_place(&edited);
+    let expected = build_and_read(&edited, place);
+    let actual = build_and_read(&target, place);
+    let comparison = compare(
+        &expected,
+        expected.root_ref(),
+        &actual,
+        actual.root_ref(),
+        &CompareOptions {
+            positional_siblings: true,
+            ..CompareOptions::exact()
+        },
+    );
+    assert!(
+        comparison.is_equal(),
+        "{name}: the synced-back folder does not build to the edited project: {}",
+        comparison.report(20)
+    );
+
+    let written = String::from_utf8_lossy(&after[&edit.file]).into_owned();
+    insta::with_settings!({
+        snapshot_path => "../rojo-test/noop-test-snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => format!("{} after the edit, as incremental syncback wrote it", edit.file),
+    }, {
+        insta::assert_snapshot!(name, written);
+    });
+}
+
+macro_rules! noop_tests {
+    ($($name:ident),* $(,)?) => {
+        const CASES: &[&str] = &[$(stringify!($name)),*];
+        $(
+            #[test]
+            fn $name() {
+                run(stringify!($name));
+            }
+        )*
+    };
+}
+
+#[test]
+fn every_case_has_a_test() {
+    let mut on_disk: Vec<String> = fs::read_dir(Path::new("rojo-test").join("noop-tests"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+noop_tests! {
+    rojo_data_modules,
+    rojo_init_lua_folders,
+    rojo_models,
+    rojo_path_folder_init_meta,
+    rojo_project_node_properties,
+    rojo_script_folder_with_meta,
+}
+
+/// Every build fixture that builds, and every example: an unchanged place
+/// synced back incrementally changes nothing.
+#[test]
+fn every_buildable_fixture_is_a_noop() {
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    for root in ["rojo-test/build-tests", "examples"] {
+        for entry in fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.join("default.project.json5").exists()
+                || path.join("default.project.json").exists()
+            {
+                dirs.push(path);
+            }
+        }
+    }
+    dirs.sort();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for dir in dirs {
+        let file = atlas::project::Project::locate(&dir).unwrap();
+        if atlas::build::load_tree(&atlas::vfs::StdVfs, &file).is_err() {
+            continue; // an error fixture
+        }
+        let temp = common::temp_dir();
+        let copy = temp.path().join("project");
+        copy_dir(&dir, &copy, false);
+        checked += 1;
+        let (changed, _) = noop(&copy);
+        if !changed.is_empty() {
+            failures.push(format!("{}: {changed:?}", dir.display()));
+        }
+    }
+    assert!(checked > 30, "only {checked} fixtures were checked");
+    assert!(
+        failures.is_empty(),
+        "incremental syncback of an unchanged place changed files:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// `atlas syncback --incremental --dry-run --list` on an unchanged project
+/// lists nothing to add, change or remove.
+#[test]
+fn the_binary_lists_nothing_for_an_unchanged_project() {
+    let temp = common::temp_dir();
+    let project = temp.path().join("project");
+    copy_dir(
+        &Path::new("rojo-test")
+            .join("noop-tests")
+            .join("rojo_init_lua_folders")
+            .join("project"),
+        &project,
+        false,
+    );
+    let place = temp.path().join("place.rbxl");
+    let built = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .arg("build")
+        .arg(&project)
+        .arg("-o")
+        .arg(&place)
+        .output()
+        .expect("atlas runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .arg("syncback")
+        .arg(&project)
+        .arg("-i")
+        .arg(&place)
+        .args(["--incremental", "--dry-run", "--list"])
+        .output()
+        .expect("atlas runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let listed: Vec<&str> = stdout
+        .lines()
+        .chain(stderr.lines())
+        .filter(|l| l.starts_with("add ") || l.starts_with("change ") || l.starts_with("remove "))
+        .collect();
+    assert!(listed.is_empty(), "listed: {listed:?}\n{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("0 added, 0 changed, 0 removed")
+            || stderr.contains("0 added, 0 changed, 0 removed"),
+        "the summary says nothing changed:\n{stdout}\n{stderr}"
+    );
+}
