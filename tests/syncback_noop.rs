@@ -175,6 +175,50 @@ noop_tests! {
     rojo_path_folder_init_meta,
     rojo_project_node_properties,
     rojo_script_folder_with_meta,
+    rojo_wally_manifest,
+}
+
+/// Clean mode lays a project out afresh, but a data file (a package
+/// manifest) stays a data file: never replaced by a generated script.
+#[test]
+fn clean_mode_keeps_data_files() {
+    for case in ["rojo_data_modules", "rojo_wally_manifest"] {
+        let temp = common::temp_dir();
+        let project = temp.path().join("project");
+        copy_dir(
+            &Path::new("rojo-test")
+                .join("noop-tests")
+                .join(case)
+                .join("project"),
+            &project,
+            false,
+        );
+        let before = files(&project);
+        let dom = built_as_file(&project);
+        syncback_into(&project, dom, SyncbackOptions::default());
+        let after = files(&project);
+        for (path, bytes) in &before {
+            let is_data = [".json", ".toml", ".yaml"]
+                .iter()
+                .any(|e| path.ends_with(e) && !path.ends_with(".project.json"));
+            if is_data {
+                assert_eq!(
+                    after.get(path),
+                    Some(bytes),
+                    "{case}: clean syncback changed or removed the data file {path}"
+                );
+            }
+        }
+        let scripts: Vec<&String> = after
+            .keys()
+            .filter(|p| !before.contains_key(*p) && (p.ends_with(".luau") || p.ends_with(".lua")))
+            .filter(|p| ["wally", "config", "items"].iter().any(|n| p.contains(n)))
+            .collect();
+        assert!(
+            scripts.is_empty(),
+            "{case}: data files became scripts: {scripts:?}"
+        );
+    }
 }
 
 /// Every build fixture that builds, and every example: an unchanged place

@@ -11,7 +11,9 @@ use std::fmt::Write;
 use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::ustr;
 
-use super::{FileInput, SnapshotError, SnapshotResult};
+use std::path::Path;
+
+use super::{lua_literal, FileInput, SnapshotError, SnapshotResult};
 use crate::json::{self, JsonValue, Number};
 use crate::project::Middleware;
 
@@ -33,6 +35,127 @@ pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
         .insert(ustr("Source"), Variant::String(source));
     input.apply_adjacent_meta(&mut snapshot)?;
     Ok(Some(snapshot))
+}
+
+/// The text of a `middleware` data file (at `path`) that holds `source`, a
+/// module's Source, when that format can hold exactly it: the text reads
+/// back to the same Source, byte for byte. `old` is the file as it is now: a
+/// JSON file keeps its key order and look. `None` when the source is not
+/// plain data (code, `nil` in TOML, ...).
+pub fn write(
+    middleware: Middleware,
+    path: &Path,
+    source: &str,
+    old: Option<&str>,
+) -> Option<String> {
+    // A file that already gives this source stays as it is.
+    if let Some(old) = old.filter(|old| source_of(middleware, old).as_deref() == Some(source)) {
+        return Some(old.to_owned());
+    }
+    let value = lua_literal::parse_module(source)?;
+    // Keys keep the order the file has now.
+    let old_value = old.and_then(|old| read_value(middleware, old));
+    let value = match &old_value {
+        Some(old_value) => json::merge_document(old_value, &value, &|_| false),
+        None => value,
+    };
+    let text = match middleware {
+        Middleware::Json => {
+            let style = if path.extension().is_some_and(|e| e == "json") {
+                json::Style::Json
+            } else {
+                json::Style::Json5
+            };
+            match old {
+                Some(text) if old_value.is_some() => {
+                    json::to_string_formatted(&value, &json::Format::detect(text, style))
+                }
+                _ => json::to_string_styled(&value, style),
+            }
+        }
+        Middleware::Toml => match to_toml(&value)? {
+            toml::Value::Table(table) => toml::to_string(&table).ok()?,
+            _ => return None,
+        },
+        Middleware::Yaml => {
+            let mut out = String::new();
+            yaml_rust2::YamlEmitter::new(&mut out)
+                .dump(&to_yaml(&value)?)
+                .ok()?;
+            let out = match out.strip_prefix("---\n") {
+                Some(body) if !old.is_some_and(|o| o.starts_with("---")) => body.to_owned(),
+                _ => out,
+            };
+            out + "\n"
+        }
+        _ => return None,
+    };
+    (source_of(middleware, &text).as_deref() == Some(source)).then_some(text)
+}
+
+/// The data a data file's text holds.
+fn read_value(middleware: Middleware, text: &str) -> Option<JsonValue> {
+    match middleware {
+        Middleware::Toml => toml_to_value(text).ok(),
+        Middleware::Yaml => yaml_to_value(text).ok(),
+        _ => json::parse(text).ok(),
+    }
+}
+
+/// The module source a data file's text gives.
+fn source_of(middleware: Middleware, text: &str) -> Option<String> {
+    let value = read_value(middleware, text)?;
+    let mut source = String::from("return ");
+    write_lua(&mut source, &value, 0);
+    Some(source)
+}
+
+fn to_toml(value: &JsonValue) -> Option<toml::Value> {
+    Some(match value {
+        JsonValue::Null => return None,
+        JsonValue::Bool(b) => toml::Value::Boolean(*b),
+        JsonValue::Number(Number::U64(n)) => toml::Value::Integer(i64::try_from(*n).ok()?),
+        JsonValue::Number(Number::I64(n)) => toml::Value::Integer(*n),
+        JsonValue::Number(n) => toml::Value::Float(n.as_f64()),
+        JsonValue::String(s) => toml::Value::String(s.clone()),
+        JsonValue::Array(items) => {
+            toml::Value::Array(items.iter().map(to_toml).collect::<Option<_>>()?)
+        }
+        JsonValue::Object(entries) => toml::Value::Table(
+            entries
+                .iter()
+                .map(|(k, v)| Some((k.clone(), to_toml(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
+}
+
+fn to_yaml(value: &JsonValue) -> Option<yaml_rust2::Yaml> {
+    use yaml_rust2::Yaml;
+    Some(match value {
+        JsonValue::Null => Yaml::Null,
+        JsonValue::Bool(b) => Yaml::Boolean(*b),
+        JsonValue::Number(Number::U64(n)) => Yaml::Integer(i64::try_from(*n).ok()?),
+        JsonValue::Number(Number::I64(n)) => Yaml::Integer(*n),
+        JsonValue::Number(n) => {
+            let f = n.as_f64();
+            Yaml::Real(if f.is_nan() {
+                ".nan".to_owned()
+            } else if f.is_infinite() {
+                if f < 0.0 { "-.inf" } else { ".inf" }.to_owned()
+            } else {
+                format!("{f:?}")
+            })
+        }
+        JsonValue::String(s) => Yaml::String(s.clone()),
+        JsonValue::Array(items) => Yaml::Array(items.iter().map(to_yaml).collect::<Option<_>>()?),
+        JsonValue::Object(entries) => Yaml::Hash(
+            entries
+                .iter()
+                .map(|(k, v)| Some((Yaml::String(k.clone()), to_yaml(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+    })
 }
 
 fn toml_to_value(text: &str) -> Result<JsonValue, String> {
@@ -243,6 +366,44 @@ mod tests {
             0,
         );
         assert_eq!(out, "{0/0, -math.huge, 1e-7, \"a\\\"b\\\\\\n\\001\"}");
+    }
+
+    /// A data file written for a source reads back to that source.
+    fn written(
+        middleware: Middleware,
+        file: &str,
+        source: &str,
+        old: Option<&str>,
+    ) -> Option<String> {
+        write(middleware, Path::new(file), source, old)
+    }
+
+    #[test]
+    fn data_is_written_back_in_its_own_format() {
+        let source = "return {\n\tname = \"x\",\n\tversion = \"1.2.0\",\n}";
+        let toml = written(Middleware::Toml, "wally.toml", source, None).unwrap();
+        assert_eq!(toml, "name = \"x\"\nversion = \"1.2.0\"\n");
+        let yaml = written(Middleware::Yaml, "a.yaml", source, None).unwrap();
+        assert_eq!(yaml, "name: x\nversion: 1.2.0\n");
+        let json = written(
+            Middleware::Json,
+            "a.json",
+            source,
+            Some("{\n    \"version\": \"1.0.0\",\n    \"name\": \"x\"\n}\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            json,
+            "{\n    \"version\": \"1.2.0\",\n    \"name\": \"x\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn what_a_format_cannot_hold_is_refused() {
+        // TOML has no nil, and code is not data.
+        assert!(written(Middleware::Toml, "a.toml", "return {\n\ta = nil,\n}", None).is_none());
+        assert!(written(Middleware::Json, "a.json", "return function() end", None).is_none());
+        assert!(written(Middleware::Toml, "a.toml", "return {1, 2}", None).is_none());
     }
 
     #[test]

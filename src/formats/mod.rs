@@ -12,6 +12,7 @@ pub mod csv;
 pub mod data_module;
 pub mod dir;
 pub mod json_model;
+pub mod lua_literal;
 pub mod meta;
 pub mod names;
 pub mod project;

@@ -17,6 +17,7 @@ use super::properties::PropertyRules;
 use super::refs::relative_path;
 use super::SyncbackError;
 use crate::dom_file::{self, Encoding};
+use crate::formats::data_module;
 use crate::json::{self, JsonValue};
 use crate::snapshot::refs::{instance_path, REF_PREFIX};
 use crate::vfs::Vfs;
@@ -65,12 +66,22 @@ pub(super) struct Emitter<'a> {
     pub layout: &'a Layout,
     pub rules: PropertyRules<'a>,
     pub removed: &'a Removed,
-    /// In incremental mode: a meta or model file that exists is rewritten
-    /// in its own look (key spelling and order, indentation, settings).
-    pub existing: Option<&'a dyn Vfs>,
+    /// Reads files that exist: data files keep their look, and so do meta
+    /// and model files with `keep_look`.
+    pub vfs: &'a dyn Vfs,
+    /// Incremental mode: a meta or model file that exists is rewritten in
+    /// its own look (key spelling and order, indentation, settings).
+    pub keep_look: bool,
 }
 
 impl Emitter<'_> {
+    fn read_text(&self, path: &std::path::Path) -> Option<String> {
+        self.vfs
+            .read(path)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+    }
+
     /// A meta or model file: `.json` files (Rojo's) get plain JSON, the
     /// others JSON5; canonical, or merged into the file already there.
     fn write_json(&self, out: &mut Emitted, path: PathBuf, value: &JsonValue) {
@@ -79,10 +90,7 @@ impl Emitter<'_> {
         } else {
             json::Style::Json5
         };
-        let old_text = self
-            .existing
-            .and_then(|vfs| vfs.read(&path).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok());
+        let old_text = self.keep_look.then(|| self.read_text(&path)).flatten();
         let old = old_text
             .as_deref()
             .and_then(|text| json::parse(text).ok().map(|value| (text, value)));
@@ -130,6 +138,21 @@ impl Emitter<'_> {
                 out.file(path.clone(), source(instance));
                 let skip = script_skip(instance, *run_context_in_meta);
                 self.meta(&mut out, meta.clone(), referent, None, name, skip);
+            }
+            Home::Data {
+                path,
+                middleware,
+                meta,
+            } => {
+                let source = String::from_utf8_lossy(&source(instance)).into_owned();
+                let old = self.read_text(path);
+                let text = data_module::write(*middleware, path, &source, old.as_deref())
+                    .ok_or_else(|| SyncbackError::Layout {
+                        instance: instance_path(self.dom, referent),
+                        message: format!("{} cannot hold its source as data", path.display()),
+                    })?;
+                out.file(path.clone(), text);
+                self.meta(&mut out, meta.clone(), referent, None, name, &["Source"]);
             }
             Home::Text { path, meta } => {
                 out.file(path.clone(), string_property(instance, "Value"));

@@ -17,7 +17,8 @@
 
 use std::path::{Path, PathBuf};
 
-use rbx_dom_weak::types::Ref;
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::ustr;
 
 use super::incremental::Previous;
 use super::layout::{
@@ -25,6 +26,7 @@ use super::layout::{
 };
 use super::properties::PropertyRules;
 use super::unchanged::Unchanged;
+use crate::formats::data_module;
 use crate::formats::meta::meta_paths;
 use crate::formats::names::{slugify, strip_dedup_suffix, Shape};
 use crate::formats::script::script_class;
@@ -32,6 +34,9 @@ use crate::formats::{file_rule, infer_class};
 use crate::project::Middleware;
 use crate::snapshot::InstigatingSource;
 use crate::vfs::EntryKind;
+
+/// The extensions of data files, as the built-in sync rules read them.
+const DATA_EXTENSIONS: &[&str] = &[".json5", ".json", ".toml", ".yaml", ".yml"];
 
 /// An instance that keeps its place on disk.
 pub(super) struct Kept {
@@ -243,15 +248,7 @@ impl<'a> Planner<'a> {
                 )
             }
             Middleware::Json | Middleware::Toml | Middleware::Yaml => {
-                if class == "ModuleScript" && same.own(referent) {
-                    (Home::Unchanged, false)
-                } else {
-                    self.layout.warnings.push(format!(
-                        "{}: the data in this file changed in the place into a {class} that is not plain data; it is written as a script file instead",
-                        path.display()
-                    ));
-                    return None;
-                }
+                (self.data_home(path, middleware, meta, referent)?, false)
             }
             script if script.is_script() => {
                 let (script_class, context_name) =
@@ -291,6 +288,95 @@ impl<'a> Planner<'a> {
                 home,
                 write_name: write_name(stem),
                 unchanged,
+            },
+        })
+    }
+
+    /// Where a ModuleScript read from the data file at `path` goes: that file
+    /// while its format can hold the module's source exactly (see
+    /// [`data_module::write`]), else nowhere (it becomes a script file, and
+    /// a warning says why).
+    pub(super) fn data_home(
+        &mut self,
+        path: &Path,
+        middleware: Middleware,
+        meta: PathBuf,
+        referent: Ref,
+    ) -> Option<Home> {
+        let instance = self.instance(referent);
+        let source = match instance.properties.get(&ustr("Source")) {
+            Some(Variant::String(source)) => source.as_str(),
+            _ => "",
+        };
+        let old = self
+            .vfs
+            .read(path)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        if instance.class == "ModuleScript"
+            && instance.children().is_empty()
+            && data_module::write(middleware, path, source, old.as_deref()).is_some()
+        {
+            return Some(Home::Data {
+                path: path.to_path_buf(),
+                middleware,
+                meta,
+            });
+        }
+        self.layout.warnings.push(format!(
+            "{}: the {} it holds is no longer plain data this format can hold; it is written as a script file instead, and this file is removed",
+            path.display(),
+            instance.class
+        ));
+        None
+    }
+
+    /// A ModuleScript that a data file in `dir` already holds (clean mode
+    /// too: a package manifest such as `wally.toml` stays a data file).
+    pub(super) fn data_file_form(
+        &mut self,
+        context: &Context,
+        dir: &Path,
+        referent: Ref,
+    ) -> Option<Kept> {
+        let instance = self.instance(referent);
+        let returns = matches!(
+            instance.properties.get(&ustr("Source")),
+            Some(Variant::String(source)) if source.starts_with("return")
+        );
+        if instance.class != "ModuleScript" || !instance.children().is_empty() || !returns {
+            return None;
+        }
+        let stem = slugify(&instance.name);
+        let (path, middleware, extension) = DATA_EXTENSIONS.iter().find_map(|extension| {
+            let path = dir.join(format!("{stem}{extension}"));
+            let file_name = path.file_name()?.to_str()?;
+            match file_rule(&context.sync_rules, &path, file_name) {
+                Some((
+                    middleware @ (Middleware::Json | Middleware::Toml | Middleware::Yaml),
+                    s,
+                )) if s == stem && self.vfs.kind(&path).is_ok_and(|k| k == EntryKind::File) => {
+                    Some((path, middleware, *extension))
+                }
+                _ => None,
+            }
+        })?;
+        let meta = meta_paths(dir, &stem)
+            .into_iter()
+            .find(|p| self.vfs.kind(p).is_ok_and(|k| k == EntryKind::File))
+            .unwrap_or_else(|| dir.join(format!("{stem}{}", context.meta_extension())));
+        let home = self.data_home(&path, middleware, meta, referent)?;
+        Some(Kept {
+            stem: stem.clone(),
+            extension: Some(extension.to_owned()),
+            with_meta: true,
+            keep_paths: Vec::new(),
+            nested_project: None,
+            entry: Entry {
+                segment: format!("{stem}{extension}"),
+                home,
+                write_name: strip_dedup_suffix(&stem) != instance.name,
+                unchanged: false,
             },
         })
     }

@@ -112,8 +112,15 @@ pub(super) enum Home {
         /// does not declare itself stays in that file.
         meta_in_dir: bool,
     },
-    /// A data module (JSON, TOML or YAML) that already reads back as this
-    /// instance: left as it is.
+    /// A data module (JSON, TOML or YAML) whose format holds the
+    /// ModuleScript's source exactly: written back as data.
+    Data {
+        path: PathBuf,
+        middleware: Middleware,
+        meta: PathBuf,
+    },
+    /// Nothing to write: a `$path` data file that already reads back as
+    /// this instance, or an instance no file holds that did not change.
     Unchanged,
 }
 
@@ -575,11 +582,13 @@ impl<'a> Planner<'a> {
                 if self.reads_back_the_same(target, instance) {
                     self.layout.keep.insert(target.to_path_buf());
                     Home::Unchanged
+                } else if let Some(home) = self.data_home(target, middleware, meta, referent) {
+                    home
                 } else {
                     return Err(self.error(
                         referent,
                         format!(
-                            "its project node's $path `{display}` is a data file, which Atlas cannot write from a script; point $path at a .luau file"
+                            "its project node's $path `{display}` is a data file, which cannot hold the script's source (it is not plain data); point $path at a .luau file"
                         ),
                     ));
                 }
@@ -721,6 +730,14 @@ impl<'a> Planner<'a> {
                     _ => {}
                 }
                 continue;
+            }
+            // A data file (`wally.toml`) stays one while it can hold the module.
+            if let Some(form) = self.data_file_form(context, dir, referent) {
+                if taken.reserve(&form.stem, form.shape()) {
+                    self.layout.keep.extend(form.keep_paths);
+                    self.layout.entries.insert(referent, form.entry);
+                    continue;
+                }
             }
             let plan = self.plan(context, referent)?;
             let stem = taken.claim(&slugify(&instance.name), plan.shape());

@@ -161,7 +161,8 @@ pub fn syncback(
         layout: &layout,
         rules: properties::PropertyRules { rules: &rules },
         removed: &removed,
-        existing: options.incremental.then_some(vfs),
+        vfs,
+        keep_look: options.incremental,
     };
     let emitted = emitter.emit()?;
 

@@ -1,0 +1,2 @@
+local Signal = {}
+return Signal
