@@ -113,6 +113,20 @@ fn round_trip(file: &str) {
         again.is_empty(),
         "{file}: second syncback changed {again:?}"
     );
+
+    // Incremental syncback changes nothing either: of the same place, and
+    // of the place the folder builds to (build, open in Studio, sync back).
+    let incremental = SyncbackOptions { incremental: true };
+    let (again, _) = syncback_into(temp.path(), place(file), incremental);
+    assert!(
+        again.is_empty(),
+        "{file}: incremental syncback of the same place changed {again:?}"
+    );
+    let (again, _) = syncback_into(temp.path(), build_and_read(temp.path(), true), incremental);
+    assert!(
+        again.is_empty(),
+        "{file}: incremental syncback of the built place changed {again:?}"
+    );
 }
 
 #[test]

@@ -108,6 +108,20 @@ pub fn contents_from_csv(text: &str) -> Result<String, String> {
 /// (fields CSV has no column for, entries with neither key nor source, JSON
 /// spelled differently from Atlas's own); the caller then keeps `Contents`
 /// as a property.
+/// A LocalizationTable's CSV text, when CSV holds its `Contents` exactly
+/// (so a `.csv` file can hold the instance).
+pub fn text_for(instance: &rbx_dom_weak::Instance) -> Option<String> {
+    if instance.class != "LocalizationTable" {
+        return None;
+    }
+    match instance.properties.get(&rbx_dom_weak::ustr("Contents")) {
+        Some(rbx_dom_weak::types::Variant::String(contents)) => csv_from_contents(contents),
+        // No Contents means the default, an empty table.
+        None => csv_from_contents("[]"),
+        _ => None,
+    }
+}
+
 pub fn csv_from_contents(contents: &str) -> Option<String> {
     let entries: Vec<LocalizationEntry> = serde_json::from_str(contents).ok()?;
     let mut locales: Vec<&str> = entries

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::meta::push_map;
 use super::{apply_properties, check_class, FileInput, SnapshotError, SnapshotResult};
 use crate::json::{self, JsonValue};
 use crate::snapshot::InstanceSnapshot;
@@ -35,6 +36,42 @@ pub struct JsonModel {
     pub properties: BTreeMap<String, JsonValue>,
     #[serde(default, alias = "Attributes")]
     pub attributes: BTreeMap<String, JsonValue>,
+}
+
+/// What a model file written for an instance holds (the writing side of
+/// [`JsonModel`]).
+pub struct ModelData<'a> {
+    pub class_name: &'a str,
+    /// Always for children; at the top only when the file name does not
+    /// give the instance's name back.
+    pub name: Option<&'a str>,
+    pub properties: BTreeMap<String, JsonValue>,
+    pub attributes: BTreeMap<String, JsonValue>,
+    /// Documents of the children, in order (empty when they are elsewhere).
+    pub children: Vec<JsonValue>,
+}
+
+/// The document of a model file (or of one element of its `children`).
+pub fn document(data: ModelData) -> JsonValue {
+    let mut fields: Vec<(String, JsonValue)> = vec![(
+        "className".to_owned(),
+        JsonValue::String(data.class_name.to_owned()),
+    )];
+    if let Some(name) = data.name {
+        fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
+    }
+    push_map(&mut fields, "properties", data.properties);
+    push_map(&mut fields, "attributes", data.attributes);
+    if !data.children.is_empty() {
+        fields.push(("children".to_owned(), JsonValue::Array(data.children)));
+    }
+    JsonValue::Object(fields)
+}
+
+/// Keys of a model file that describe no instance data (Rojo's top-level
+/// `Name` is ignored on reading): a rewrite keeps them as they are.
+pub fn is_setting_key(key: &str) -> bool {
+    matches!(key, "$schema" | "id" | "Name")
 }
 
 pub fn snapshot(input: &FileInput) -> SnapshotResult {

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{apply_properties, check_class, SnapshotError};
 use crate::json::{self, JsonValue};
+use crate::project::suffixes;
 use crate::snapshot::InstanceSnapshot;
 use crate::vfs::Vfs;
 
@@ -30,6 +31,52 @@ pub struct MetaFile {
     pub class_name: Option<String>,
 }
 
+/// What a meta file written for an instance holds (the writing side of
+/// [`MetaFile`]).
+#[derive(Debug, Default)]
+pub struct MetaData<'a> {
+    /// Only in a folder's `init.meta` file (see [`MetaKind::FolderInit`]).
+    pub class_name: Option<&'a str>,
+    /// When the file name does not give the instance's name back.
+    pub name: Option<&'a str>,
+    pub properties: BTreeMap<String, JsonValue>,
+    pub attributes: BTreeMap<String, JsonValue>,
+}
+
+/// The document of a meta file, or `None` when it would say nothing.
+pub fn document(data: MetaData) -> Option<JsonValue> {
+    let mut fields: Vec<(String, JsonValue)> = Vec::new();
+    if let Some(class_name) = data.class_name {
+        fields.push((
+            "className".to_owned(),
+            JsonValue::String(class_name.to_owned()),
+        ));
+    }
+    if let Some(name) = data.name {
+        fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
+    }
+    push_map(&mut fields, "properties", data.properties);
+    push_map(&mut fields, "attributes", data.attributes);
+    (!fields.is_empty()).then_some(JsonValue::Object(fields))
+}
+
+/// Keys of a meta file that describe no instance data: a rewrite of an
+/// existing file keeps them as they are.
+pub fn is_setting_key(key: &str) -> bool {
+    matches!(key, "$schema" | "id" | "ignoreUnknownInstances")
+}
+
+/// Adds `key: {map}` to an object's fields unless the map is empty.
+pub(crate) fn push_map(
+    fields: &mut Vec<(String, JsonValue)>,
+    key: &str,
+    map: BTreeMap<String, JsonValue>,
+) {
+    if !map.is_empty() {
+        fields.push((key.to_owned(), JsonValue::Object(map.into_iter().collect())));
+    }
+}
+
 /// How a meta file relates to the instance it describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetaKind {
@@ -44,8 +91,8 @@ pub enum MetaKind {
 /// The two paths a meta file for `stem` in `dir` may have, preferred first.
 pub fn meta_paths(dir: &Path, stem: &str) -> [PathBuf; 2] {
     [
-        dir.join(format!("{stem}.meta.json5")),
-        dir.join(format!("{stem}.meta.json")),
+        dir.join(format!("{stem}{}", suffixes::META[0])),
+        dir.join(format!("{stem}{}", suffixes::META[1])),
     ]
 }
 

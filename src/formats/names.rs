@@ -188,8 +188,11 @@ impl TakenNames {
             } => {
                 let mut keys = vec![format!("{lower}{}", extension.to_lowercase())];
                 if with_meta {
-                    keys.push(format!("{lower}.meta.json5"));
-                    keys.push(format!("{lower}.meta.json"));
+                    keys.extend(
+                        crate::project::suffixes::META
+                            .iter()
+                            .map(|suffix| format!("{lower}{suffix}")),
+                    );
                 }
                 keys
             }

@@ -37,6 +37,19 @@ pub fn script_class(
     }
 }
 
+/// A script file read by `middleware` holds the instance when it makes that
+/// class and the instance has no children (a RunContext its suffix does not
+/// give goes in the meta file).
+pub fn can_hold(
+    middleware: Middleware,
+    emit_legacy_scripts: bool,
+    instance: &rbx_dom_weak::Instance,
+) -> bool {
+    middleware.is_script()
+        && instance.children().is_empty()
+        && script_class(middleware, emit_legacy_scripts).0 == instance.class.as_str()
+}
+
 pub fn snapshot(input: &FileInput, middleware: Middleware) -> SnapshotResult {
     let source = input.read_text()?;
     let mut snapshot = script_snapshot(input, middleware, source);

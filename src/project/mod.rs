@@ -4,6 +4,7 @@
 //! nothing else: turning the project into instances is `formats::project`.
 
 mod node;
+pub mod suffixes;
 mod sync_rule;
 mod syncback_rules;
 
@@ -142,7 +143,7 @@ impl Project {
     pub fn is_project_file(path: &Path) -> bool {
         path.file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.ends_with(".project.json5") || n.ends_with(".project.json"))
+            .is_some_and(suffixes::is_project)
     }
 
     /// The project file for a path given on the command line: the file
@@ -193,7 +194,7 @@ impl Project {
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or_default();
-        let flavor = if file_name.ends_with(".project.json") {
+        let flavor = if file_name.ends_with(suffixes::PROJECT[1]) {
             ProjectFlavor::Rojo
         } else {
             ProjectFlavor::Atlas
@@ -302,9 +303,9 @@ fn inferred_name(path: &Path, folder: &Path) -> String {
             return name;
         }
     }
-    file_name
-        .strip_suffix(".project.json5")
-        .or_else(|| file_name.strip_suffix(".project.json"))
+    suffixes::PROJECT
+        .iter()
+        .find_map(|suffix| file_name.strip_suffix(suffix))
         .unwrap_or(file_name)
         .to_owned()
 }

@@ -133,43 +133,16 @@ pub(crate) fn compile_glob(pattern: &str) -> Result<GlobMatcher, globset::Error>
     Ok(Glob::new(pattern)?.compile_matcher())
 }
 
-/// The built-in rules, by file name. Returns the middleware and the suffix
-/// to remove to get the instance name. Order matters: the first match wins.
+/// The built-in rule for a file name: the middleware and the suffix it
+/// matched (see [`super::suffixes::BUILT_IN`]).
 pub fn default_rule_for(file_name: &str) -> Option<(Middleware, &'static str)> {
-    const RULES: &[(&str, Middleware)] = &[
-        (".server.luau", Middleware::ServerScript),
-        (".client.luau", Middleware::ClientScript),
-        (".plugin.luau", Middleware::PluginScript),
-        (".legacy.luau", Middleware::LegacyScript),
-        (".local.luau", Middleware::LocalScript),
-        (".luau", Middleware::ModuleScript),
-        (".project.json5", Middleware::Project),
-        (".model.json5", Middleware::JsonModel),
-        (".meta.json5", Middleware::Ignore),
-        (".json5", Middleware::Json),
-        (".server.lua", Middleware::ServerScript),
-        (".client.lua", Middleware::ClientScript),
-        (".plugin.lua", Middleware::PluginScript),
-        (".legacy.lua", Middleware::LegacyScript),
-        (".local.lua", Middleware::LocalScript),
-        (".lua", Middleware::ModuleScript),
-        (".project.json", Middleware::Project),
-        (".model.json", Middleware::JsonModel),
-        (".meta.json", Middleware::Ignore),
-        (".json", Middleware::Json),
-        (".toml", Middleware::Toml),
-        (".csv", Middleware::Csv),
-        (".txt", Middleware::Text),
-        (".rbxmx", Middleware::Rbxmx),
-        (".rbxm", Middleware::Rbxm),
-        (".yml", Middleware::Yaml),
-        (".yaml", Middleware::Yaml),
-    ];
-    RULES.iter().find_map(|(suffix, middleware)| {
-        // A file named exactly like a suffix (".luau") has no name: skip it.
-        (file_name.len() > suffix.len() && file_name.ends_with(suffix))
-            .then_some((*middleware, *suffix))
-    })
+    super::suffixes::BUILT_IN
+        .iter()
+        .find_map(|(suffix, middleware)| {
+            // A file named exactly like a suffix (".luau") has no name: skip it.
+            (file_name.len() > suffix.len() && file_name.ends_with(suffix))
+                .then_some((*middleware, *suffix))
+        })
 }
 
 #[cfg(test)]

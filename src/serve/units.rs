@@ -20,6 +20,7 @@ use crate::formats::{
     file_rule, infer_child_classes, infer_class, snapshot_from_path, snapshot_project_file,
     snapshot_project_node, SnapshotError,
 };
+use crate::project::suffixes;
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstanceTree, InstigatingSource};
 use crate::vfs::{EntryKind, Vfs};
 
@@ -195,9 +196,9 @@ fn cannot_matter(tree: &InstanceTree, folder: Ref, path: &Path) -> bool {
     if metadata.context.is_ignored(path) {
         return true;
     }
-    let is_meta = name.ends_with(".meta.json5") || name.ends_with(".meta.json");
-    let is_project = name.ends_with(".project.json5") || name.ends_with(".project.json");
-    !is_meta && !is_project && file_rule(&metadata.context.sync_rules, path, name).is_none()
+    !suffixes::is_meta(name)
+        && !suffixes::is_project(name)
+        && file_rule(&metadata.context.sync_rules, path, name).is_none()
 }
 
 /// The unit to read again when `path`, a relevant path of `id`, changed.

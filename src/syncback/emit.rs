@@ -11,14 +11,18 @@ use rayon::prelude::*;
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{Instance, Ustr, WeakDom};
 
-use super::layout::{csv_contents, Entry, Home, Init, Layout};
+use super::layout::{Entry, Home, Init, Layout};
 use super::prepare::Removed;
 use super::properties::PropertyRules;
 use super::refs::relative_path;
 use super::SyncbackError;
 use crate::dom_file::{self, Encoding};
+use crate::formats::csv::text_for as csv_contents;
 use crate::formats::data_module;
+use crate::formats::json_model::{self, ModelData};
+use crate::formats::meta::{self, MetaData};
 use crate::json::{self, JsonValue};
+use crate::project::suffixes;
 use crate::snapshot::refs::{instance_path, REF_PREFIX};
 use crate::vfs::Vfs;
 
@@ -55,12 +59,6 @@ impl Emitted {
     }
 }
 
-/// Keys of meta and model files that hold no instance data: a rewrite keeps
-/// them as they are.
-fn is_setting_key(key: &str) -> bool {
-    matches!(key, "$schema" | "id" | "ignoreUnknownInstances" | "Name")
-}
-
 pub(super) struct Emitter<'a> {
     pub dom: &'a WeakDom,
     pub layout: &'a Layout,
@@ -91,12 +89,23 @@ impl Emitter<'_> {
             json::Style::Json5
         };
         let old_text = self.keep_look.then(|| self.read_text(&path)).flatten();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let is_model = suffixes::MODEL.iter().any(|m| file_name.ends_with(m));
         let old = old_text
             .as_deref()
             .and_then(|text| json::parse(text).ok().map(|value| (text, value)));
         let text = match old {
             Some((text, old)) => json::to_string_formatted(
-                &json::merge_document(&old, value, &is_setting_key),
+                &json::merge_document(&old, value, &|key| {
+                    if is_model {
+                        json_model::is_setting_key(key)
+                    } else {
+                        meta::is_setting_key(key)
+                    }
+                }),
                 &json::Format::detect(text, style),
             ),
             None => json::to_string_styled(value, style),
@@ -195,7 +204,7 @@ impl Emitter<'_> {
                 let class = class_in_meta.then_some(instance.class.as_str());
                 let wrote_init = self.init(&mut out, dir, meta_name, *init, referent, class, name);
                 if !*has_children && !wrote_init {
-                    out.file(dir.join(".gitkeep"), Vec::new());
+                    out.file(dir.join(suffixes::GITKEEP), Vec::new());
                 }
             }
             Home::Node {
@@ -231,10 +240,15 @@ impl Emitter<'_> {
                         } else {
                             BTreeMap::new()
                         };
-                        let mut fields = Vec::new();
-                        push_map(&mut fields, "properties", in_meta);
-                        push_map(&mut fields, "attributes", meta_attributes);
-                        self.write_json(&mut out, dir.join(meta_name), &JsonValue::Object(fields));
+                        let document = meta::document(MetaData {
+                            properties: in_meta,
+                            attributes: meta_attributes,
+                            ..MetaData::default()
+                        });
+                        // An emptied meta file still says `{}` (it may keep
+                        // settings such as `ignoreUnknownInstances`).
+                        let document = document.unwrap_or(JsonValue::Object(Vec::new()));
+                        self.write_json(&mut out, dir.join(meta_name), &document);
                     }
                     out.nodes.push((
                         *node,
@@ -280,7 +294,7 @@ impl Emitter<'_> {
             }
             Some(Init::Csv) => {
                 out.file(
-                    dir.join("init.csv"),
+                    dir.join(suffixes::INIT_CSV),
                     csv_contents(instance).unwrap_or_default(),
                 );
                 &["Contents"]
@@ -305,20 +319,19 @@ impl Emitter<'_> {
         let properties = self.rules.properties(instance, skip);
         let (attributes, warnings) = self.attributes(referent);
         out.warnings.extend(warnings);
-        let mut fields: Vec<(String, JsonValue)> = Vec::new();
-        if let Some(class) = class {
-            fields.push(("className".to_owned(), JsonValue::String(class.to_owned())));
+        let document = meta::document(MetaData {
+            class_name: class,
+            name,
+            properties,
+            attributes,
+        });
+        match document {
+            Some(document) => {
+                self.write_json(out, path, &document);
+                true
+            }
+            None => false,
         }
-        if let Some(name) = name {
-            fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
-        }
-        push_map(&mut fields, "properties", properties);
-        push_map(&mut fields, "attributes", attributes);
-        if fields.is_empty() {
-            return false;
-        }
-        self.write_json(out, path, &JsonValue::Object(fields));
-        true
     }
 
     /// A model file's JSON: the instance and, when embedding, its subtree.
@@ -332,31 +345,25 @@ impl Emitter<'_> {
         let instance = self.instance(referent);
         let (attributes, ref_warnings) = self.attributes(referent);
         warnings.extend(ref_warnings);
-        let mut fields: Vec<(String, JsonValue)> = vec![(
-            "className".to_owned(),
-            JsonValue::String(instance.class.to_string()),
-        )];
-        if let Some(name) = name {
-            fields.push(("name".to_owned(), JsonValue::String(name.to_owned())));
-        }
-        push_map(
-            &mut fields,
-            "properties",
-            self.rules.properties(instance, &[]),
-        );
-        push_map(&mut fields, "attributes", attributes);
-        if embed_children && !instance.children().is_empty() {
-            let children = instance
+        let children = if embed_children {
+            instance
                 .children()
                 .iter()
                 .map(|child| {
                     let child_name = self.instance(*child).name.as_str();
                     self.model(*child, Some(child_name), true, warnings)
                 })
-                .collect();
-            fields.push(("children".to_owned(), JsonValue::Array(children)));
-        }
-        JsonValue::Object(fields)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        json_model::document(ModelData {
+            class_name: instance.class.as_str(),
+            name,
+            properties: self.rules.properties(instance, &[]),
+            attributes,
+            children,
+        })
     }
 
     /// The instance's attributes plus a `Rojo_Ref_*` attribute for each Ref
@@ -434,12 +441,6 @@ fn script_skip(instance: &Instance, run_context_in_meta: bool) -> &'static [&'st
         &["Source", "RunContext"]
     } else {
         &["Source"]
-    }
-}
-
-fn push_map(fields: &mut Vec<(String, JsonValue)>, key: &str, map: BTreeMap<String, JsonValue>) {
-    if !map.is_empty() {
-        fields.push((key.to_owned(), JsonValue::Object(map.into_iter().collect())));
     }
 }
 

@@ -25,7 +25,6 @@ mod changeset;
 pub mod chunks;
 mod emit;
 mod incremental;
-mod keep;
 mod layout;
 mod orphans;
 mod prepare;

@@ -16,7 +16,7 @@ use globset::GlobMatcher;
 use super::incremental::Previous;
 use super::layout::Context;
 use crate::formats::file_rule;
-use crate::project::Middleware;
+use crate::project::{suffixes, Middleware};
 use crate::vfs::{EntryKind, Vfs};
 
 pub(super) struct OrphanScan<'a> {
@@ -45,7 +45,7 @@ impl OrphanScan<'_> {
         for entry in entries {
             let path = entry.path.as_path();
             let name = entry.name().unwrap_or_default();
-            if (name.starts_with('.') && name != ".gitkeep")
+            if (name.starts_with('.') && name != suffixes::GITKEEP)
                 || self.is_kept(path)
                 || self.is_ignored(path)
             {
@@ -105,7 +105,7 @@ impl OrphanScan<'_> {
             match entry.kind {
                 EntryKind::Dir => self.holds_unmanaged(&entry.path, context),
                 EntryKind::File => {
-                    (name.starts_with('.') && name != ".gitkeep")
+                    (name.starts_with('.') && name != suffixes::GITKEEP)
                         || !is_managed(&entry.path, name, context)
                 }
             }
@@ -116,7 +116,7 @@ impl OrphanScan<'_> {
 /// True if Atlas reads `path` as (part of) an instance: a file some sync rule
 /// matches (meta files included) or a `.gitkeep`.
 pub(super) fn is_managed(path: &Path, name: &str, context: &Context) -> bool {
-    if name == ".gitkeep" || name.ends_with(".meta.json5") || name.ends_with(".meta.json") {
+    if name == suffixes::GITKEEP || suffixes::is_meta(name) {
         return true;
     }
     // Files the project tells Atlas to ignore are the user's, not Atlas's.

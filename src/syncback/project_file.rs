@@ -18,7 +18,7 @@ use super::emit::NodeData;
 use super::layout::Layout;
 use super::SyncbackError;
 use crate::json::{self, JsonValue, Style};
-use crate::project::ProjectNode;
+use crate::project::{suffixes, ProjectNode};
 use crate::value::{resolve_attribute, resolve_property};
 use crate::vfs::Vfs;
 
@@ -58,7 +58,7 @@ pub(super) fn rewrites(
                 update_node(node, &data);
             }
         }
-        let style = if file.to_string_lossy().ends_with(".project.json") {
+        let style = if file.to_string_lossy().ends_with(suffixes::PROJECT[1]) {
             Style::Json
         } else {
             Style::Json5

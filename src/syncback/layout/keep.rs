@@ -20,23 +20,18 @@ use std::path::{Path, PathBuf};
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::ustr;
 
-use super::incremental::Previous;
-use super::layout::{
-    csv_contents, init_meta_name, run_context_name, Context, Entry, Home, Init, Planner,
-};
-use super::properties::PropertyRules;
-use super::unchanged::Unchanged;
-use crate::formats::data_module;
+use super::{init_meta_name, run_context_name, Context, Entry, Home, Init, Planner};
 use crate::formats::meta::meta_paths;
 use crate::formats::names::{slugify, strip_dedup_suffix, Shape};
 use crate::formats::script::script_class;
+use crate::formats::{csv, data_module, script, txt};
 use crate::formats::{file_rule, infer_class};
-use crate::project::Middleware;
+use crate::project::{suffixes, Middleware};
 use crate::snapshot::InstigatingSource;
+use crate::syncback::incremental::Previous;
+use crate::syncback::properties::PropertyRules;
+use crate::syncback::unchanged::Unchanged;
 use crate::vfs::EntryKind;
-
-/// The extensions of data files, as the built-in sync rules read them.
-const DATA_EXTENSIONS: &[&str] = &[".json5", ".json", ".toml", ".yaml", ".yml"];
 
 /// An instance that keeps its place on disk.
 pub(super) struct Kept {
@@ -162,17 +157,21 @@ impl<'a> Planner<'a> {
                     run_context_in_meta,
                     ..
                 } => {
-                    let lua = format!("init{suffix}.lua");
+                    let lua = format!("init{suffix}{}", suffixes::LUA);
                     let keeps_lua = previous.knows(&path.join(&lua));
                     Init::Script {
                         suffix,
-                        extension: if keeps_lua { ".lua" } else { ".luau" },
+                        extension: if keeps_lua {
+                            suffixes::LUA
+                        } else {
+                            suffixes::LUAU
+                        },
                         run_context_in_meta,
                     }
                 }
                 other => other,
             });
-            let meta_name = ["init.meta.json5", "init.meta.json"]
+            let meta_name = suffixes::INIT_META
                 .into_iter()
                 .find(|name| previous.knows(&path.join(name)))
                 .unwrap_or_else(|| init_meta_name(context));
@@ -214,7 +213,6 @@ impl<'a> Planner<'a> {
             .into_iter()
             .find(|p| previous.knows(p))
             .unwrap_or_else(|| dir.join(format!("{stem}{}", context.meta_extension())));
-        let class = instance.class.as_str();
         let (home, whole_subtree) = match middleware {
             Middleware::JsonModel => (
                 Home::Model {
@@ -230,32 +228,25 @@ impl<'a> Planner<'a> {
                 },
                 true,
             ),
-            _ if has_children => return None,
-            Middleware::Text if class == "StringValue" => (
+            Middleware::Text if txt::can_hold(instance) => (
                 Home::Text {
                     path: path.to_path_buf(),
                     meta,
                 },
                 false,
             ),
-            Middleware::Csv if class == "LocalizationTable" && csv_contents(instance).is_some() => {
-                (
-                    Home::Csv {
-                        path: path.to_path_buf(),
-                        meta,
-                    },
-                    false,
-                )
-            }
+            Middleware::Csv if !has_children && csv::text_for(instance).is_some() => (
+                Home::Csv {
+                    path: path.to_path_buf(),
+                    meta,
+                },
+                false,
+            ),
             Middleware::Json | Middleware::Toml | Middleware::Yaml => {
                 (self.data_home(path, middleware, meta, referent)?, false)
             }
-            script if script.is_script() => {
-                let (script_class, context_name) =
-                    script_class(script, context.emit_legacy_scripts);
-                if script_class != class {
-                    return None;
-                }
+            script if script::can_hold(script, context.emit_legacy_scripts, instance) => {
+                let (_, context_name) = script_class(script, context.emit_legacy_scripts);
                 (
                     Home::Script {
                         path: path.to_path_buf(),
@@ -348,7 +339,7 @@ impl<'a> Planner<'a> {
             return None;
         }
         let stem = slugify(&instance.name);
-        let (path, middleware, extension) = DATA_EXTENSIONS.iter().find_map(|extension| {
+        let (path, middleware, extension) = suffixes::DATA.iter().find_map(|extension| {
             let path = dir.join(format!("{stem}{extension}"));
             let file_name = path.file_name()?.to_str()?;
             match file_rule(&context.sync_rules, &path, file_name) {
@@ -388,7 +379,7 @@ impl<'a> Planner<'a> {
         let file_name = project.file_name()?.to_str()?;
         let parent = project.parent()?;
         let (stem, extension, segment) = if parent == dir {
-            let extension = [".project.json5", ".project.json"]
+            let extension = suffixes::PROJECT
                 .into_iter()
                 .find(|e| file_name.ends_with(e))?;
             let stem = &file_name[..file_name.len() - extension.len()];

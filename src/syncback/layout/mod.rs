@@ -4,8 +4,11 @@
 //! node keeps its place (its `$path`, its entry in the project file); every
 //! other instance gets a fresh place from its class (the table below), its
 //! name ([`slugify`]) and its siblings ([`TakenNames`]). In incremental mode,
-//! an instance that matches one already on disk (same name and class, in
-//! order) keeps its file name and extension when its format allows.
+//! an instance already on disk stays in the file that holds it when that
+//! file's format can still hold it ([`keep`]), and in both modes a
+//! ModuleScript a data file holds (`wally.toml`) stays in that data file
+//! while the format can hold its source. Layout decides which format and
+//! where; each format module says whether it can hold an instance.
 //!
 //! | class | no children | children |
 //! |---|---|---|
@@ -15,8 +18,8 @@
 //! | Folder, Configuration, Tool, ScreenGui, SurfaceGui, BillboardGui, AdGui | `Name/` | `Name/` |
 //! | anything else | `Name.model.json5` | `Name/` + `init.meta.json5` |
 //!
-//! Nothing is read or written here except project files and `$path` targets
-//! (through the VFS) to learn what they are.
+//! Nothing is written here; project files, `$path` targets and existing
+//! data files are read (through the VFS) to learn what they are.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,14 +28,17 @@ use std::sync::Arc;
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{Instance, Ustr, WeakDom};
 
+mod keep;
+
 use super::incremental::Previous;
 use super::SyncbackError;
-use crate::formats::csv::csv_from_contents;
+use crate::formats::csv::text_for as csv_contents;
 use crate::formats::names::{slugify, strip_dedup_suffix, Shape, TakenNames};
 use crate::formats::script::suffix_for;
 use crate::formats::{file_rule, infer_class};
 use crate::project::{
-    IgnoreGlob, Middleware, Project, ProjectNode, SyncRule, SyncbackRules, DEFAULT_PROJECT_NAMES,
+    suffixes, IgnoreGlob, Middleware, Project, ProjectNode, SyncRule, SyncbackRules,
+    DEFAULT_PROJECT_NAMES,
 };
 use crate::reflection;
 use crate::snapshot::refs::instance_path;
@@ -166,19 +172,11 @@ pub(super) struct Context {
 
 impl Context {
     pub fn model_extension(&self) -> &'static str {
-        if self.rojo_files {
-            ".model.json"
-        } else {
-            ".model.json5"
-        }
+        suffixes::model(self.rojo_files)
     }
 
     pub fn meta_extension(&self) -> &'static str {
-        if self.rojo_files {
-            ".meta.json"
-        } else {
-            ".meta.json5"
-        }
+        suffixes::meta(self.rojo_files)
     }
 }
 
@@ -374,13 +372,11 @@ impl<'a> Planner<'a> {
                             None => {
                                 implied_class.get_or_insert_with(|| "Folder".to_owned());
                                 let init = self.init_for(context, instance);
-                                let existing_meta = ["init.meta.json5", "init.meta.json"]
-                                    .into_iter()
-                                    .find(|name| {
-                                        self.vfs
-                                            .kind(&target.join(name))
-                                            .is_ok_and(|k| k == EntryKind::File)
-                                    });
+                                let existing_meta = suffixes::INIT_META.into_iter().find(|name| {
+                                    self.vfs
+                                        .kind(&target.join(name))
+                                        .is_ok_and(|k| k == EntryKind::File)
+                                });
                                 home = Home::Node {
                                     node: node_index,
                                     dir: Some(target.clone()),
@@ -566,18 +562,14 @@ impl<'a> Planner<'a> {
                     xml: middleware == Middleware::Rbxmx,
                 }
             }
-            Middleware::Text if instance.class == "StringValue" => Home::Text {
+            Middleware::Text if crate::formats::txt::can_hold(instance) => Home::Text {
                 path: target.to_path_buf(),
                 meta,
             },
-            Middleware::Csv
-                if instance.class == "LocalizationTable" && csv_contents(instance).is_some() =>
-            {
-                Home::Csv {
-                    path: target.to_path_buf(),
-                    meta,
-                }
-            }
+            Middleware::Csv if csv_contents(instance).is_some() => Home::Csv {
+                path: target.to_path_buf(),
+                meta,
+            },
             Middleware::Json | Middleware::Toml | Middleware::Yaml => {
                 if self.reads_back_the_same(target, instance) {
                     self.layout.keep.insert(target.to_path_buf());
@@ -659,7 +651,7 @@ impl<'a> Planner<'a> {
 
     /// The init file for a folder-backed instance of a script or table class.
     pub(super) fn init_for(&self, context: &Context, instance: &Instance) -> Option<Init> {
-        if instance.class == "LocalizationTable" && csv_contents(instance).is_some() {
+        if csv_contents(instance).is_some() {
             return Some(Init::Csv);
         }
         suffix_for(
@@ -669,7 +661,7 @@ impl<'a> Planner<'a> {
         )
         .map(|(suffix, run_context_in_meta)| Init::Script {
             suffix,
-            extension: ".luau",
+            extension: suffixes::LUAU,
             run_context_in_meta,
         })
     }
@@ -688,7 +680,7 @@ impl<'a> Planner<'a> {
         ordered.sort_by(|a, b| self.instance(*a).name.cmp(&self.instance(*b).name));
 
         let mut taken = TakenNames::new();
-        let mut kept: HashMap<Ref, super::keep::Kept> = HashMap::new();
+        let mut kept: HashMap<Ref, keep::Kept> = HashMap::new();
         if let Some(previous) = self.previous {
             for referent in &ordered {
                 if let Some(form) = self.kept_form(context, dir, *referent, previous) {
@@ -783,14 +775,14 @@ impl<'a> Planner<'a> {
                         run_context_in_meta,
                         ..
                     } => Plan::Script {
-                        extension: format!("{suffix}.luau"),
+                        extension: format!("{suffix}{}", suffixes::LUAU),
                         run_context_in_meta,
                     },
                     Init::Csv => Plan::Csv,
                 }
             });
         }
-        if class == "StringValue" && !has_children {
+        if crate::formats::txt::can_hold(instance) {
             return Ok(Plan::Text);
         }
         // A service (or StarterPlayerScripts, Terrain...) named after its
@@ -844,11 +836,11 @@ impl Plan {
                 with_meta: true,
             },
             Plan::Text => Shape::File {
-                extension: ".txt",
+                extension: suffixes::TEXT,
                 with_meta: true,
             },
             Plan::Csv => Shape::File {
-                extension: ".csv",
+                extension: suffixes::CSV,
                 with_meta: true,
             },
             Plan::Model { extension } => Shape::File {
@@ -877,7 +869,7 @@ impl Plan {
                 )
             }
             Plan::Text => {
-                let name = format!("{stem}.txt");
+                let name = format!("{stem}{}", suffixes::TEXT);
                 (
                     name.clone(),
                     Home::Text {
@@ -887,7 +879,7 @@ impl Plan {
                 )
             }
             Plan::Csv => {
-                let name = format!("{stem}.csv");
+                let name = format!("{stem}{}", suffixes::CSV);
                 (
                     name.clone(),
                     Home::Csv {
@@ -925,11 +917,7 @@ impl Plan {
 }
 
 pub(super) fn init_meta_name(context: &Context) -> &'static str {
-    if context.rojo_files {
-        "init.meta.json"
-    } else {
-        "init.meta.json5"
-    }
+    suffixes::init_meta(context.rojo_files)
 }
 
 /// The name of a Script's RunContext item (`None` for other classes). A
@@ -941,15 +929,5 @@ pub(super) fn run_context_name(instance: &Instance) -> Option<&'static str> {
     match instance.properties.get(&Ustr::from("RunContext")) {
         Some(Variant::Enum(item)) => reflection::enum_item_name("RunContext", item.to_u32()),
         _ => Some("Legacy"),
-    }
-}
-
-/// A LocalizationTable's CSV text, when CSV holds its `Contents` exactly.
-pub(super) fn csv_contents(instance: &Instance) -> Option<String> {
-    match instance.properties.get(&Ustr::from("Contents")) {
-        Some(Variant::String(contents)) => csv_from_contents(contents),
-        // No Contents means the default, an empty table.
-        None => csv_from_contents("[]"),
-        _ => None,
     }
 }
