@@ -48,6 +48,7 @@ fn run(name: &str) {
     let options_text = fs::read_to_string(case.join("options.json5")).unwrap_or_default();
     let options = SyncbackOptions {
         incremental: options_text.contains("\"incremental\": true"),
+        ..SyncbackOptions::default()
     };
 
     let input = built_as_file(&case.join("input"));

@@ -28,7 +28,7 @@ use common::compare::{compare, CompareOptions};
 use common::files::files;
 use common::roundtrip::{build_and_read, built_as_file, copy_dir, syncback_into};
 
-const INCREMENTAL: SyncbackOptions = SyncbackOptions { incremental: true };
+const INCREMENTAL: SyncbackOptions = SyncbackOptions::INCREMENTAL;
 
 /// The paths whose bytes differ between two listings, added and removed
 /// ones included.
@@ -311,4 +311,94 @@ fn the_binary_lists_nothing_for_an_unchanged_project() {
             || stderr.contains("0 added, 0 changed, 0 removed"),
         "the summary says nothing changed:\n{stdout}\n{stderr}"
     );
+}
+
+/// A copy of a case's project whose project file asks for incremental mode
+/// (`syncbackRules.incremental`).
+fn project_asking_for_incremental(case: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let temp = common::temp_dir();
+    let project = temp.path().join("project");
+    copy_dir(
+        &Path::new("rojo-test")
+            .join("noop-tests")
+            .join(case)
+            .join("project"),
+        &project,
+        false,
+    );
+    let file = project.join("default.project.json");
+    let text = fs::read_to_string(&file).unwrap();
+    let text = text.replacen('{', "{\n  \"syncbackRules\": { \"incremental\": true },", 1);
+    fs::write(&file, text).unwrap();
+    (temp, project)
+}
+
+/// `syncbackRules.incremental`: `atlas syncback` without a flag keeps the
+/// layout; `--clean` lays it out afresh.
+#[test]
+fn the_project_can_ask_for_incremental_mode() {
+    let (temp, project) = project_asking_for_incremental("rojo_init_lua_folders");
+    let place = temp.path().join("place.rbxl");
+    let atlas = |args: &[&std::ffi::OsStr]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
+            .args(args)
+            .output()
+            .expect("atlas runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    atlas(&[
+        "build".as_ref(),
+        project.as_os_str(),
+        "-o".as_ref(),
+        place.as_os_str(),
+    ]);
+    let before = files(&project);
+    atlas(&[
+        "syncback".as_ref(),
+        project.as_os_str(),
+        "-i".as_ref(),
+        place.as_os_str(),
+    ]);
+    assert_eq!(differing(&before, &files(&project)), Vec::<String>::new());
+
+    atlas(&[
+        "syncback".as_ref(),
+        project.as_os_str(),
+        "-i".as_ref(),
+        place.as_os_str(),
+        "--clean".as_ref(),
+    ]);
+    let after = files(&project);
+    assert!(
+        !after.contains_key("src/shared/Util/init.lua")
+            && after.contains_key("src/shared/Util/init.luau"),
+        "--clean lays the project out afresh: {:?}",
+        after.keys().collect::<Vec<_>>()
+    );
+}
+
+/// Live syncback (the plugin's Syncback button) follows the project's
+/// `syncbackRules.incremental` as `atlas syncback` does: an unchanged place
+/// changes no file.
+#[test]
+fn live_syncback_follows_the_project_mode() {
+    use atlas::syncback::chunks::split;
+    use common::live::{LiveServer, SyncbackBody};
+
+    let (_temp, project) = project_asking_for_incremental("rojo_init_lua_folders");
+    let place = built_as_file(&project);
+    let (data, chunks) = split(&place).unwrap();
+    let before = files(&project);
+    {
+        let server = LiveServer::start(&project, &[]);
+        let session = server.session_id();
+        let (status, body) = server.post_syncback(&SyncbackBody::new(&data, &chunks).encode());
+        assert_eq!(status, 200, "{body}");
+        server.wait_for_new_session(&session);
+    }
+    assert_eq!(differing(&before, &files(&project)), Vec::<String>::new());
 }

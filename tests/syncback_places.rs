@@ -116,7 +116,7 @@ fn round_trip(file: &str) {
 
     // Incremental syncback changes nothing either: of the same place, and
     // of the place the folder builds to (build, open in Studio, sync back).
-    let incremental = SyncbackOptions { incremental: true };
+    let incremental = SyncbackOptions::INCREMENTAL;
     let (again, _) = syncback_into(temp.path(), place(file), incremental);
     assert!(
         again.is_empty(),

@@ -25,8 +25,13 @@ pub struct SyncbackCommand {
     /// Keep the existing file names and formats where instances match, and
     /// only remove files of instances that are gone. Without it, the project
     /// is laid out afresh and every leftover file is removed.
-    #[arg(short = 'n', long)]
+    #[arg(short = 'n', long, conflicts_with = "clean")]
     pub incremental: bool,
+
+    /// Lay the project out afresh even when its `syncbackRules.incremental`
+    /// asks for incremental mode.
+    #[arg(long)]
+    pub clean: bool,
 
     /// Print every path that would be added, changed or removed.
     #[arg(long)]
@@ -64,10 +69,14 @@ impl SyncbackCommand {
 
         let options = SyncbackOptions {
             incremental: self.incremental,
+            clean: self.clean,
         };
         let syncback::Plan { project, result } =
             syncback::plan(&StdVfs, &project_file, dom, options)
                 .with_context(|| format!("could not sync {} back", self.input.display()))?;
+        if !self.incremental && options.resolved(&project).incremental {
+            log::info!("incremental mode: the project's syncbackRules.incremental asks for it (--clean lays it out afresh)");
+        }
         for warning in &result.warnings {
             log::warn!("{warning}");
         }

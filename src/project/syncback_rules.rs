@@ -37,6 +37,11 @@ pub struct SyncbackRules {
     pub ignore_hidden_services: Option<bool>,
     #[serde(default)]
     pub warn_duplicate_names: bool,
+    /// Syncback keeps the project's layout (incremental mode) unless asked
+    /// for clean mode (`atlas syncback --clean`): for live syncback from
+    /// Studio too. For projects adopted with their own layout.
+    #[serde(default)]
+    pub incremental: bool,
 }
 
 fn yes() -> bool {
@@ -56,6 +61,7 @@ impl Default for SyncbackRules {
             create_ignore_dir_paths: true,
             ignore_hidden_services: None,
             warn_duplicate_names: false,
+            incremental: false,
         }
     }
 }

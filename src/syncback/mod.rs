@@ -73,13 +73,35 @@ pub struct SyncbackOptions {
     /// Keep the file names and formats of instances that match ones on disk,
     /// and remove only what the old tree read.
     pub incremental: bool,
+    /// Clean mode even when the project's `syncbackRules.incremental` asks
+    /// for incremental mode (`atlas syncback --clean`).
+    pub clean: bool,
 }
 
 impl SyncbackOptions {
+    pub const INCREMENTAL: SyncbackOptions = SyncbackOptions {
+        incremental: true,
+        clean: false,
+    };
+
+    /// The options in force for `project`: incremental when asked for, or
+    /// when the project asks for it (`syncbackRules.incremental`) and clean
+    /// mode was not asked for.
+    pub fn resolved(self, project: &Project) -> SyncbackOptions {
+        let project_wants = project
+            .syncback_rules
+            .as_ref()
+            .is_some_and(|rules| rules.incremental);
+        SyncbackOptions {
+            incremental: !self.clean && (self.incremental || project_wants),
+            clean: self.clean,
+        }
+    }
+
     /// True if syncback needs the tree on disk now: in incremental mode, and
     /// when `ignoreTrees` must protect files.
     pub fn needs_old_tree(&self, project: &Project) -> bool {
-        self.incremental
+        self.resolved(project).incremental
             || project
                 .syncback_rules
                 .as_ref()
@@ -125,6 +147,7 @@ pub fn syncback(
     mut dom: WeakDom,
     options: SyncbackOptions,
 ) -> Result<SyncbackResult, SyncbackError> {
+    let options = options.resolved(project);
     let rules = project.syncback_rules.clone().unwrap_or_default();
     check_root(project, &dom)?;
     let (removed, left_out) = prepare::prepare(&mut dom, project, &rules)?;
