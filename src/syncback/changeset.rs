@@ -35,6 +35,9 @@ pub struct ChangeSet {
     pub dirs: BTreeSet<PathBuf>,
     /// Files and folders (with their contents) to remove.
     pub removals: BTreeSet<PathBuf>,
+    /// Files left as they are without being written (incremental mode: the
+    /// instances they hold did not change); counted as unchanged.
+    pub kept: usize,
 }
 
 /// What applying a change set does (or did) to the disk.
@@ -94,7 +97,10 @@ impl ChangeSet {
     /// Compares the change set with the disk: what would be added, changed
     /// and removed.
     pub fn summarize(&self) -> ChangeSummary {
-        let mut summary = ChangeSummary::default();
+        let mut summary = ChangeSummary {
+            unchanged: self.kept,
+            ..ChangeSummary::default()
+        };
         for (path, status) in self.statuses() {
             match status {
                 FileStatus::Added => summary.added.push(path.to_path_buf()),
@@ -176,10 +182,11 @@ impl ChangeSet {
         // Commit.
         let mut summary = ChangeSummary {
             added: added.iter().map(|p| p.to_path_buf()).collect(),
-            unchanged: statuses
-                .iter()
-                .filter(|(_, s)| *s == FileStatus::Unchanged)
-                .count(),
+            unchanged: self.kept
+                + statuses
+                    .iter()
+                    .filter(|(_, s)| *s == FileStatus::Unchanged)
+                    .count(),
             ..ChangeSummary::default()
         };
         for (index, (target, temp)) in temps.iter().enumerate() {

@@ -262,6 +262,7 @@ pub fn syncback(
     };
     changes.files.retain(|path, _| !is_ignored(path));
     changes.removals.retain(|path| !is_ignored(path));
+    changes.kept = layout.unchanged_files;
 
     let instances = layout.entries.len();
     // Freeing a large tree takes a while and nothing waits for it.

@@ -428,7 +428,15 @@ impl<'a> Planner<'a> {
                 Home::Node { dir: Some(dir), .. } => Some(dir.as_path()),
                 _ => None,
             };
-            let files = self.old_files(previous, old, except);
+            // Project files are kept whatever happens (and rewritten only
+            // where a node changed): not counted here.
+            let mut files = self.old_files(previous, old, except);
+            files.retain(|p| {
+                !p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(suffixes::is_project)
+            });
+            self.layout.unchanged_files += files.len();
             self.layout.keep.extend(files);
         }
         unchanged

@@ -210,6 +210,9 @@ pub(super) struct Layout {
     pub node_dirs: Vec<(PathBuf, Context)>,
     /// Paths nothing is written to but that must not be removed.
     pub keep: HashSet<PathBuf>,
+    /// How many files of unchanged instances stay as they are (incremental
+    /// mode), for the summary.
+    pub unchanged_files: usize,
     pub warnings: Vec<String>,
 }
 
@@ -695,6 +698,7 @@ impl<'a> Planner<'a> {
             let instance = self.instance(referent);
             let grandchildren = instance.children().to_vec();
             if let Some(form) = kept.remove(&referent) {
+                self.layout.unchanged_files += form.keep_paths.len();
                 if let Some(file) = &form.nested_project {
                     let (project, nested_context) = self.load_nested(context, file)?;
                     let parent_class = self
