@@ -9,10 +9,10 @@
 
 use std::collections::HashMap;
 
-use rbx_dom_weak::types::{Attributes, Ref, Variant};
+use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{ustr, Instance, WeakDom};
 
-use super::properties::{stored_eq, PropertyRules};
+use super::properties::{exact_eq, stored_eq, PropertyRules};
 use crate::snapshot::refs::{ID_ATTRIBUTE, REF_PREFIX, TARGET_PREFIX};
 
 pub(super) struct Unchanged<'a> {
@@ -37,7 +37,7 @@ impl Unchanged<'_> {
         a.class == b.class
             && a.name == b.name
             && self.same_properties(a, b)
-            && stored_attributes(a) == stored_attributes(b)
+            && same_attributes(a, b)
             && (self.rules.rules.ignore_referents || self.same_refs(a, b))
     }
 
@@ -107,28 +107,28 @@ impl Unchanged<'_> {
     }
 }
 
-/// The attributes (minus reference attributes) as a place file stores them:
-/// the binary attribute encoding, which also settles types that a file
-/// spells differently from how the place keeps them (a `BinaryString`
-/// attribute is stored as a string).
-fn stored_attributes(instance: &Instance) -> Option<Vec<u8>> {
-    let Some(Variant::Attributes(attributes)) = instance.properties.get(&ustr("Attributes")) else {
-        return Some(Vec::new());
-    };
-    let kept: Attributes = attributes
-        .iter()
-        .filter(|(name, _)| {
-            !(name.starts_with(REF_PREFIX)
-                || name.starts_with(TARGET_PREFIX)
-                || *name == ID_ATTRIBUTE)
-        })
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    let mut bytes = Vec::new();
-    kept.to_writer(&mut bytes).ok()?;
-    // Read back and written again: what a build of the file would hold.
-    let stored = Attributes::from_reader(bytes.as_slice()).ok()?;
-    let mut again = Vec::new();
-    stored.to_writer(&mut again).ok()?;
-    Some(again)
+/// True if both hold the same attributes, reference attributes aside. Both
+/// sides are as a place file stores them (the old tree went through one),
+/// so the values compare exactly.
+fn same_attributes(a: &Instance, b: &Instance) -> bool {
+    fn listed(instance: &Instance) -> Vec<(&String, &Variant)> {
+        match instance.properties.get(&ustr("Attributes")) {
+            Some(Variant::Attributes(attributes)) => attributes
+                .iter()
+                .filter(|(name, _)| {
+                    !(name.starts_with(REF_PREFIX)
+                        || name.starts_with(TARGET_PREFIX)
+                        || *name == ID_ATTRIBUTE)
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    let (a, b) = (listed(a), listed(b));
+    a.len() == b.len()
+        && a.iter()
+            .zip(&b)
+            .all(|((name_a, value_a), (name_b, value_b))| {
+                name_a == name_b && exact_eq(value_a, value_b)
+            })
 }
