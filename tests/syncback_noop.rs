@@ -174,6 +174,7 @@ noop_tests! {
     rojo_models,
     rojo_path_folder_init_meta,
     rojo_project_node_properties,
+    rojo_script_edit_keeps_meta,
     rojo_script_folder_with_meta,
     rojo_wally_manifest,
 }

@@ -98,16 +98,21 @@ impl Emitter<'_> {
             .as_deref()
             .and_then(|text| json::parse(text).ok().map(|value| (text, value)));
         let text = match old {
-            Some((text, old)) => json::to_string_formatted(
-                &json::merge_document(&old, value, &|key| {
+            Some((text, old)) => {
+                let merged = json::merge_document(&old, value, &|key| {
                     if is_model {
                         json_model::is_setting_key(key)
                     } else {
                         meta::is_setting_key(key)
                     }
-                }),
-                &json::Format::detect(text, style),
-            ),
+                });
+                if merged == old {
+                    // It already says this: left byte for byte (comments too).
+                    text.to_owned()
+                } else {
+                    json::to_string_formatted(&merged, &json::Format::detect(text, style))
+                }
+            }
             None => json::to_string_styled(value, style),
         };
         out.file(path, text);

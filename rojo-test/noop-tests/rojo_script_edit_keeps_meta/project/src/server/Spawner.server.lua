@@ -1,0 +1,2 @@
+local speed = script:GetAttribute("Speed")
+print(speed)
