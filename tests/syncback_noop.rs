@@ -222,12 +222,27 @@ fn clean_mode_keeps_data_files() {
     }
 }
 
-/// Every build fixture that builds, and every example: an unchanged place
-/// synced back incrementally changes nothing.
+/// Every build fixture that builds, every example and every Rojo
+/// conformance project: an unchanged place synced back incrementally
+/// changes nothing.
 #[test]
 fn every_buildable_fixture_is_a_noop() {
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-    for root in ["rojo-test/build-tests", "examples"] {
+    let mut roots = vec![
+        std::path::PathBuf::from("rojo-test/build-tests"),
+        std::path::PathBuf::from("examples"),
+    ];
+    // Rojo's own test projects, when the shared data is beside the repo.
+    let rojo = common::shared_dir().join("conformance").join("rojo-build");
+    if rojo.is_dir() {
+        roots.push(rojo);
+    } else {
+        eprintln!(
+            "SKIPPED: {} is missing, so Rojo's test projects were not checked",
+            rojo.display()
+        );
+    }
+    for root in roots {
         for entry in fs::read_dir(root).unwrap() {
             let path = entry.unwrap().path();
             if path.join("default.project.json5").exists()
@@ -255,6 +270,7 @@ fn every_buildable_fixture_is_a_noop() {
         }
     }
     assert!(checked > 30, "only {checked} fixtures were checked");
+    eprintln!("{checked} projects checked");
     assert!(
         failures.is_empty(),
         "incremental syncback of an unchanged place changed files:\n{}",

@@ -144,7 +144,7 @@ impl<'a> Planner<'a> {
                 });
             }
             Some(InstigatingSource::ProjectNode { project, node_path }) if node_path.is_empty() => {
-                return self.kept_project(dir, referent, project);
+                return self.kept_project(context, dir, referent, project);
             }
             _ => {}
         }
@@ -374,15 +374,24 @@ impl<'a> Planner<'a> {
 
     /// A project of its own inside `dir`: `dir/X/default.project.json5`
     /// (the folder `X` stands for the instance) or `dir/X.project.json5`.
-    fn kept_project(&self, dir: &Path, referent: Ref, project: &Path) -> Option<Kept> {
+    fn kept_project(
+        &self,
+        context: &Context,
+        dir: &Path,
+        referent: Ref,
+        project: &Path,
+    ) -> Option<Kept> {
         let instance = self.instance(referent);
         let file_name = project.file_name()?.to_str()?;
         let parent = project.parent()?;
         let (stem, extension, segment) = if parent == dir {
-            let extension = suffixes::PROJECT
-                .into_iter()
-                .find(|e| file_name.ends_with(e))?;
-            let stem = &file_name[..file_name.len() - extension.len()];
+            // The rule that made it a project (`.project.json5`, or a
+            // project's own `syncRules`, `*.rojo`) gives the stem.
+            let (middleware, stem) = file_rule(&context.sync_rules, project, file_name)?;
+            if middleware != Middleware::Project {
+                return None;
+            }
+            let extension = &file_name[stem.len()..];
             (
                 stem.to_owned(),
                 Some(extension.to_owned()),
