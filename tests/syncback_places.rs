@@ -8,7 +8,7 @@ use std::path::Path;
 
 use atlas::syncback::{SyncbackOptions, VISIBLE_SERVICES};
 use common::compare::{compare, CompareOptions};
-use common::roundtrip::{build_and_read, syncback_into, IDENTITY_PROPERTIES};
+use common::roundtrip::{build_and_read, build_and_read_as, syncback_into, IDENTITY_PROPERTIES};
 
 fn load(dir: &Path) -> atlas::snapshot::InstanceTree {
     let file = atlas::project::Project::locate(dir).unwrap();
@@ -106,6 +106,16 @@ fn round_trip(file: &str) {
         "{file} (built): {}",
         problems.join("\n")
     );
+    drop(rebuilt);
+    // And the `.rbxlx` the folder builds to.
+    let rebuilt = build_and_read_as(temp.path(), true, atlas::dom_file::Encoding::Xml);
+    let problems = compare_services(&original, &rebuilt, &exact);
+    assert!(
+        problems.is_empty(),
+        "{file} (built as .rbxlx): {}",
+        problems.join("\n")
+    );
+    drop(rebuilt);
 
     // A second syncback of the same place changes nothing.
     let (again, _) = syncback_into(temp.path(), place(file), SyncbackOptions::default());

@@ -6,6 +6,7 @@
 //! DataModel holding what the file holds.
 
 mod exact_cframes;
+mod xml_carriage_returns;
 
 use std::io::Write;
 use std::path::Path;
@@ -133,7 +134,8 @@ fn decode(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
 
 /// Encodes `roots` (and their descendants) from `dom`. Unknown properties
 /// are written to XML files too; binary files keep every CFrame exactly
-/// (`exact_cframes`).
+/// (`exact_cframes`), XML files every carriage return
+/// (`xml_carriage_returns`).
 pub fn write<W: Write>(
     writer: W,
     dom: &WeakDom,
@@ -154,7 +156,14 @@ pub fn write<W: Write>(
         Encoding::Xml => {
             let options = rbx_xml::EncodeOptions::new()
                 .property_behavior(rbx_xml::EncodePropertyBehavior::WriteUnknown);
-            rbx_xml::to_writer(writer, dom, roots, options).map_err(|e| e.to_string())
+            let mut bytes = Vec::new();
+            rbx_xml::to_writer(&mut bytes, dom, roots, options)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    let bytes = xml_carriage_returns::escape_carriage_returns(bytes);
+                    let mut writer = writer;
+                    writer.write_all(&bytes).map_err(|e| e.to_string())
+                })
         }
     };
     result.map_err(|message| DomFileError::Encode {

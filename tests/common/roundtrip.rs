@@ -37,6 +37,11 @@ pub fn syncback_into(
 /// Builds the project at `project_dir` into a place or model file's bytes,
 /// then reads them back, as a user opening the file would.
 pub fn build_and_read(project_dir: &Path, place: bool) -> WeakDom {
+    build_and_read_as(project_dir, place, Encoding::Binary)
+}
+
+/// [`build_and_read`] through the given encoding (`.rbxlx` for XML).
+pub fn build_and_read_as(project_dir: &Path, place: bool, encoding: Encoding) -> WeakDom {
     let project_file = Project::locate(project_dir).unwrap();
     let loaded = load_tree(&StdVfs, &project_file).unwrap_or_else(|e| panic!("build failed: {e}"));
     assert!(
@@ -51,8 +56,8 @@ pub fn build_and_read(project_dir: &Path, place: bool) -> WeakDom {
         vec![dom.root_ref()]
     };
     let mut bytes = Vec::new();
-    dom_file::write(&mut bytes, dom, &roots, Encoding::Binary).unwrap();
-    dom_file::read(&bytes, Encoding::Binary).unwrap()
+    dom_file::write(&mut bytes, dom, &roots, encoding).unwrap();
+    dom_file::read(&bytes, encoding).unwrap()
 }
 
 /// Encodes and decodes a DOM, so both sides of a comparison have been
