@@ -114,6 +114,7 @@ fn every_case_has_a_test() {
 
 syncback_tests! {
     clean_into_empty_project,
+    clean_keeps_hidden_service_folders,
     clean_removes_orphans,
     clean_replaces_legacy_formats,
     current_camera_dropped,

@@ -33,7 +33,7 @@ mod properties;
 mod refs;
 mod unchanged;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -173,9 +173,15 @@ pub fn syncback(
     if let Some(tree) = old_tree {
         layout.keep.extend(ignored_tree_paths(tree, &rules));
     }
-    if let Some(previous) = &previous {
-        // What syncback leaves out on purpose is not gone from the place.
-        layout.keep.extend(previous.left_out_paths(&removed));
+    // What syncback leaves out on purpose is not gone from the place: its
+    // files stay. Incremental mode knows them from the tree on disk; clean
+    // mode keeps at least the folder of a left-out service in the root's
+    // `$path` folder (`src/Chat/`).
+    match &previous {
+        Some(previous) => layout.keep.extend(previous.left_out_paths(&removed)),
+        None => layout
+            .keep
+            .extend(left_out_service_folders(vfs, project, &removed)),
     }
 
     let emitter = emit::Emitter {
@@ -313,6 +319,25 @@ fn duplicate_name_warnings(dom: &WeakDom) -> Vec<String> {
         }
     }
     warnings
+}
+
+/// The folders, in the root node's `$path` folder, of services syncback
+/// leaves out (hidden services): clean mode keeps them as they are.
+fn left_out_service_folders(
+    vfs: &dyn Vfs,
+    project: &Project,
+    removed: &HashMap<Ref, String>,
+) -> Vec<PathBuf> {
+    let Some(path_node) = &project.tree.path else {
+        return Vec::new();
+    };
+    let root_dir = project.folder.join(path_node.path());
+    removed
+        .values()
+        .filter(|path| !path.contains('/'))
+        .map(|service| root_dir.join(service))
+        .filter(|dir| vfs.kind(dir).is_ok_and(|k| k == crate::vfs::EntryKind::Dir))
+        .collect()
 }
 
 /// The compiled `ignorePaths`; with `createIgnoreDirPaths`, `dir/**` also
