@@ -126,6 +126,7 @@ build_tests! {
     error_malformed_model,
     error_malformed_project,
     error_meta_name_twice,
+    error_missing_packages_suggests_wally,
     error_meta_unknown_key,
     error_nested_project_invalid,
     error_no_class,

@@ -57,7 +57,7 @@ pub enum SnapshotError {
     #[error("{}: {message}", path.display())]
     File { path: PathBuf, message: String },
 
-    #[error("{}: {node}: $path `{}` does not exist", project.display(), target.display())]
+    #[error("{}: {node}: $path `{}` does not exist{}", project.display(), target.display(), missing_path_hint(target))]
     MissingPath {
         project: PathBuf,
         node: String,
@@ -66,6 +66,22 @@ pub enum SnapshotError {
 
     #[error("a project includes itself: {}", chain.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" -> "))]
     ProjectCycle { chain: Vec<PathBuf> },
+}
+
+/// What to do about a `$path` that does not exist, when it can be told: a
+/// Wally packages folder is made by `wally install`.
+fn missing_path_hint(target: &Path) -> &'static str {
+    let packages = target.components().any(|c| {
+        matches!(
+            c.as_os_str().to_str(),
+            Some("Packages" | "ServerPackages" | "DevPackages")
+        )
+    });
+    if packages {
+        " (Wally packages: run `wally install` to fetch them)"
+    } else {
+        ""
+    }
 }
 
 impl SnapshotError {

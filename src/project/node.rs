@@ -112,10 +112,22 @@ impl From<RawPath> for PathNode {
 
 /// Project files are shared between Windows and Unix users: accept either
 /// separator.
+/// A `$path` as written, with the platform's separators and without `.`
+/// components (`./src` is `src`), so paths in messages read cleanly and
+/// match the paths the file watcher reports.
 fn normalize_separators(path: &str) -> PathBuf {
-    if cfg!(windows) {
+    let separated = if cfg!(windows) {
         PathBuf::from(path.replace('/', "\\"))
     } else {
         PathBuf::from(path.replace('\\', "/"))
+    };
+    let cleaned: PathBuf = separated
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
     }
 }
