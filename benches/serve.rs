@@ -19,6 +19,14 @@ use std::time::{Duration, Instant};
 fn main() {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let project = repo.join("bench/out/project");
+    let generator = repo.join("../shared/bench/gen_project.py");
+    if !project.is_dir() && !generator.is_file() {
+        eprintln!(
+            "the serve benchmark needs {} to generate its project (../shared beside the repository); skipped",
+            generator.display()
+        );
+        return;
+    }
     if !project.is_dir() {
         let status = Command::new("python3")
             .arg(repo.join("../shared/bench/gen_project.py"))

@@ -88,11 +88,7 @@ fn as_the_plugin_sees_it(harness: &Harness, place: &mut WeakDom) -> Vec<String> 
 }
 
 fn live_syncback_matches_the_cli(place_file: &Path) {
-    if !place_file.exists() {
-        eprintln!(
-            "SKIPPED: {} is missing (../shared is not beside the repository)",
-            place_file.display()
-        );
+    if !common::have_shared(place_file) {
         return;
     }
     let place = common::read_dom_file(place_file);

@@ -234,13 +234,8 @@ fn every_buildable_fixture_is_a_noop() {
     ];
     // Rojo's own test projects, when the shared data is beside the repo.
     let rojo = common::shared_dir().join("conformance").join("rojo-build");
-    if rojo.is_dir() {
+    if common::have_shared(&rojo) {
         roots.push(rojo);
-    } else {
-        eprintln!(
-            "SKIPPED: {} is missing, so Rojo's test projects were not checked",
-            rojo.display()
-        );
     }
     for root in roots {
         for entry in fs::read_dir(root).unwrap() {

@@ -11,11 +11,45 @@ pub mod tree_view;
 
 use std::path::PathBuf;
 
-/// `../shared`, beside the repository.
+/// The shared test data (real places, Rojo's fixtures): the folder
+/// `ATLAS_SHARED_DIR` names, else `../shared` beside the repository.
 pub fn shared_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("shared")
+    match std::env::var_os("ATLAS_SHARED_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("shared"),
+    }
+}
+
+/// True if `path`, a piece of the shared test data, exists. When it does
+/// not, the calling test is skipped and says so on stderr, loudly; with
+/// `ATLAS_REQUIRE_SHARED` set (CI sets it) the test fails instead.
+pub fn have_shared(path: &std::path::Path) -> bool {
+    have_shared_or(path, std::env::var_os("ATLAS_REQUIRE_SHARED").is_some())
+}
+
+/// [`have_shared`] with the requirement given.
+pub fn have_shared_or(path: &std::path::Path, required: bool) -> bool {
+    match missing_shared(path) {
+        None => true,
+        Some(message) if required => panic!("{message} (ATLAS_REQUIRE_SHARED is set)"),
+        Some(message) => {
+            eprintln!("{message}");
+            false
+        }
+    }
+}
+
+/// The message a test skipped for missing shared data prints, or `None`
+/// when `path` exists.
+pub fn missing_shared(path: &std::path::Path) -> Option<String> {
+    (!path.exists()).then(|| {
+        format!(
+            "SKIPPED: {} is missing; this test needs the shared test data (../shared beside the repository, or ATLAS_SHARED_DIR)",
+            path.display()
+        )
+    })
 }
 
 /// Reads a place or model file into a DOM (root = DataModel holding the
