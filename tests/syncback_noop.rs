@@ -74,6 +74,21 @@ struct Edit {
     replace: String,
 }
 
+/// A copy of a case's `project/` folder, in a temporary folder.
+fn case_project(case: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let temp = common::temp_dir();
+    let project = temp.path().join("project");
+    copy_dir(
+        &Path::new("rojo-test")
+            .join("noop-tests")
+            .join(case)
+            .join("project"),
+        &project,
+        false,
+    );
+    (temp, project)
+}
+
 fn run(name: &str) {
     let case = Path::new("rojo-test").join("noop-tests").join(name);
     let temp = common::temp_dir();
@@ -184,16 +199,7 @@ noop_tests! {
 #[test]
 fn clean_mode_keeps_data_files() {
     for case in ["rojo_data_modules", "rojo_wally_manifest"] {
-        let temp = common::temp_dir();
-        let project = temp.path().join("project");
-        copy_dir(
-            &Path::new("rojo-test")
-                .join("noop-tests")
-                .join(case)
-                .join("project"),
-            &project,
-            false,
-        );
+        let (_temp, project) = case_project(case);
         let before = files(&project);
         let dom = built_as_file(&project);
         syncback_into(&project, dom, SyncbackOptions::default());
@@ -277,16 +283,7 @@ fn every_buildable_fixture_is_a_noop() {
 /// lists nothing to add, change or remove.
 #[test]
 fn the_binary_lists_nothing_for_an_unchanged_project() {
-    let temp = common::temp_dir();
-    let project = temp.path().join("project");
-    copy_dir(
-        &Path::new("rojo-test")
-            .join("noop-tests")
-            .join("rojo_init_lua_folders")
-            .join("project"),
-        &project,
-        false,
-    );
+    let (temp, project) = case_project("rojo_init_lua_folders");
     let place = temp.path().join("place.rbxl");
     let built = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
         .arg("build")
@@ -328,16 +325,7 @@ fn the_binary_lists_nothing_for_an_unchanged_project() {
 /// A copy of a case's project whose project file asks for incremental mode
 /// (`syncbackRules.incremental`).
 fn project_asking_for_incremental(case: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let temp = common::temp_dir();
-    let project = temp.path().join("project");
-    copy_dir(
-        &Path::new("rojo-test")
-            .join("noop-tests")
-            .join(case)
-            .join("project"),
-        &project,
-        false,
-    );
+    let (temp, project) = case_project(case);
     let file = project.join("default.project.json");
     let text = fs::read_to_string(&file).unwrap();
     let text = text.replacen('{', "{\n  \"syncbackRules\": { \"incremental\": true },", 1);

@@ -50,6 +50,24 @@ pub(super) struct Kept {
 }
 
 impl Kept {
+    /// An instance no file holds that has nothing to write (it reserves its
+    /// name as a folder would).
+    fn nothing_to_write(name: &str) -> Kept {
+        Kept {
+            stem: slugify(name),
+            extension: None,
+            with_meta: false,
+            keep_paths: Vec::new(),
+            nested_project: None,
+            entry: Entry {
+                segment: name.to_owned(),
+                home: Home::Unchanged,
+                write_name: false,
+                unchanged: true,
+            },
+        }
+    }
+
     pub fn shape(&self) -> Shape<'_> {
         match &self.extension {
             None => Shape::Dir,
@@ -106,19 +124,7 @@ impl<'a> Planner<'a> {
                 && PropertyRules { rules: self.rules }
                     .written(instance)
                     .is_empty();
-            return empty_service.then(|| Kept {
-                stem: slugify(&instance.name),
-                extension: None,
-                with_meta: false,
-                keep_paths: Vec::new(),
-                nested_project: None,
-                entry: Entry {
-                    segment: instance.name.clone(),
-                    home: Home::Unchanged,
-                    write_name: false,
-                    unchanged: true,
-                },
-            });
+            return empty_service.then(|| Kept::nothing_to_write(&instance.name));
         };
         let same = self.same(previous);
         let has_children = !instance.children().is_empty();
@@ -128,21 +134,7 @@ impl<'a> Planner<'a> {
         match &metadata.instigating_source {
             // Made by the build, not read from a file (a service the project
             // does not name): nothing to write while it stays as it was.
-            None if same.subtree(referent) => {
-                return Some(Kept {
-                    stem: slugify(&instance.name),
-                    extension: None,
-                    with_meta: false,
-                    keep_paths: Vec::new(),
-                    nested_project: None,
-                    entry: Entry {
-                        segment: instance.name.clone(),
-                        home: Home::Unchanged,
-                        write_name: false,
-                        unchanged: true,
-                    },
-                });
-            }
+            None if same.subtree(referent) => return Some(Kept::nothing_to_write(&instance.name)),
             Some(InstigatingSource::ProjectNode { project, node_path }) if node_path.is_empty() => {
                 return self.kept_project(context, dir, referent, project);
             }
