@@ -74,6 +74,20 @@ struct Edit {
     replace: String,
 }
 
+/// Runs the real `atlas` binary and checks it succeeds.
+fn atlas(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
+        .args(args)
+        .output()
+        .expect("atlas runs");
+    assert!(
+        output.status.success(),
+        "atlas {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// A copy of a case's `project/` folder, in a temporary folder.
 fn case_project(case: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let temp = common::temp_dir();
@@ -285,30 +299,23 @@ fn every_buildable_fixture_is_a_noop() {
 fn the_binary_lists_nothing_for_an_unchanged_project() {
     let (temp, project) = case_project("rojo_init_lua_folders");
     let place = temp.path().join("place.rbxl");
-    let built = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
-        .arg("build")
-        .arg(&project)
-        .arg("-o")
-        .arg(&place)
-        .output()
-        .expect("atlas runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
-        .arg("syncback")
-        .arg(&project)
-        .arg("-i")
-        .arg(&place)
-        .args(["--incremental", "--dry-run", "--list"])
-        .output()
-        .expect("atlas runs");
+    atlas(&[
+        "build".as_ref(),
+        project.as_os_str(),
+        "-o".as_ref(),
+        place.as_os_str(),
+    ]);
+    let output = atlas(&[
+        "syncback".as_ref(),
+        project.as_os_str(),
+        "-i".as_ref(),
+        place.as_os_str(),
+        "--incremental".as_ref(),
+        "--dry-run".as_ref(),
+        "--list".as_ref(),
+    ]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     let listed: Vec<&str> = stdout
         .lines()
         .chain(stderr.lines())
@@ -339,17 +346,6 @@ fn project_asking_for_incremental(case: &str) -> (tempfile::TempDir, std::path::
 fn the_project_can_ask_for_incremental_mode() {
     let (temp, project) = project_asking_for_incremental("rojo_init_lua_folders");
     let place = temp.path().join("place.rbxl");
-    let atlas = |args: &[&std::ffi::OsStr]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_atlas"))
-            .args(args)
-            .output()
-            .expect("atlas runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
     atlas(&[
         "build".as_ref(),
         project.as_os_str(),
@@ -401,4 +397,43 @@ fn live_syncback_follows_the_project_mode() {
         server.wait_for_new_session(&session);
     }
     assert_eq!(differing(&before, &files(&project)), Vec::<String>::new());
+}
+
+/// A data file whose module becomes code in the place cannot hold it: the
+/// module is written as a script file, a warning names the data file, and
+/// the data file goes (the old tree read it).
+#[test]
+fn a_data_module_that_becomes_code_is_written_as_a_script_and_said() {
+    let (_temp, project) = case_project("rojo_data_modules");
+    let mut dom = built_as_file(&project);
+    let config = dom
+        .descendants()
+        .find(|i| i.name == "config" && i.class == "ModuleScript")
+        .map(|i| i.referent())
+        .expect("the place holds config.json's module");
+    dom.get_by_ref_mut(config).unwrap().properties.insert(
+        rbx_dom_weak::ustr("Source"),
+        rbx_dom_weak::types::Variant::String("return function() return 16 end\n".into()),
+    );
+    let before = files(&project);
+    let (_, warnings) = syncback_into(&project, dom, INCREMENTAL);
+    let after = files(&project);
+    assert_eq!(
+        differing(&before, &after),
+        vec![
+            "src/shared/config.json".to_owned(),
+            "src/shared/config.luau".to_owned()
+        ]
+    );
+    assert!(!after.contains_key("src/shared/config.json"));
+    assert_eq!(
+        after["src/shared/config.luau"],
+        b"return function() return 16 end\n".to_vec()
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("config.json") && w.contains("no longer plain data")),
+        "{warnings:?}"
+    );
 }

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::Path;
 
+use atlas::dom_file::Encoding;
 use atlas::syncback::{SyncbackOptions, VISIBLE_SERVICES};
 use common::compare::{compare, CompareOptions};
 use common::roundtrip::{build_and_read, build_and_read_as, syncback_into, IDENTITY_PROPERTIES};
@@ -107,25 +108,18 @@ fn round_trip(file: &str) {
         &warnings[..warnings.len().min(20)]
     );
 
-    // The built place file too, CFrames to the bit (rotations near an axis
-    // included: `dom_file`'s exact-CFrame step).
-    let rebuilt = build_and_read(temp.path(), true);
-    let problems = compare_services(&original, &rebuilt, &exact);
-    assert!(
-        problems.is_empty(),
-        "{file} (built): {}",
-        problems.join("\n")
-    );
-    drop(rebuilt);
-    // And the `.rbxlx` the folder builds to.
-    let rebuilt = build_and_read_as(temp.path(), true, atlas::dom_file::Encoding::Xml);
-    let problems = compare_services(&original, &rebuilt, &exact);
-    assert!(
-        problems.is_empty(),
-        "{file} (built as .rbxlx): {}",
-        problems.join("\n")
-    );
-    drop(rebuilt);
+    // The built place files too, `.rbxl` and `.rbxlx`: CFrames to the bit
+    // (rotations near an axis included: `dom_file`'s exact-CFrame step),
+    // strings with their `\r`s (its XML carriage-return step).
+    for encoding in [Encoding::Binary, Encoding::Xml] {
+        let rebuilt = build_and_read_as(temp.path(), true, encoding);
+        let problems = compare_services(&original, &rebuilt, &exact);
+        assert!(
+            problems.is_empty(),
+            "{file} (built as {encoding:?}): {}",
+            problems.join("\n")
+        );
+    }
 
     // A second syncback of the same place changes nothing.
     let (again, _) = syncback_into(temp.path(), place(file), SyncbackOptions::default());

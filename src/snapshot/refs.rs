@@ -34,6 +34,12 @@ pub const REF_PREFIX: &str = "Rojo_Ref_";
 pub const TARGET_PREFIX: &str = "Rojo_Target_";
 pub const ID_ATTRIBUTE: &str = "Rojo_Id";
 
+/// True for the attributes that carry references (`Rojo_Ref_*`,
+/// `Rojo_Target_*`, `Rojo_Id`), which are not instance data.
+pub fn is_reference_attribute(name: &str) -> bool {
+    name.starts_with(REF_PREFIX) || name.starts_with(TARGET_PREFIX) || name == ID_ATTRIBUTE
+}
+
 /// A reference that could not be resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefWarning {

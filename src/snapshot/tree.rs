@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{ustr, InstanceBuilder, UstrMap, WeakDom};
 
-use super::refs::{ID_ATTRIBUTE, REF_PREFIX, TARGET_PREFIX};
+use super::refs::is_reference_attribute;
 use super::{InstanceMetadata, InstanceSnapshot};
 
 pub struct InstanceTree {
@@ -187,7 +187,7 @@ pub(crate) fn take_ref_attributes(properties: &mut UstrMap<Variant>) -> Vec<(Str
     let special: Vec<String> = attributes
         .iter()
         .map(|(k, _)| k)
-        .filter(|k| k.starts_with(REF_PREFIX) || k.starts_with(TARGET_PREFIX) || *k == ID_ATTRIBUTE)
+        .filter(|k| is_reference_attribute(k))
         .cloned()
         .collect();
     if special.is_empty() {

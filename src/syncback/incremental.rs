@@ -38,21 +38,21 @@ pub(super) struct Previous<'a> {
     paired_old: HashSet<Ref>,
     /// The old instances read from each folder's entries.
     by_dir: HashMap<PathBuf, Vec<OldEntry>>,
-    /// Every file and folder the old tree was read from.
-    known_paths: HashSet<PathBuf>,
+    /// Every file and folder the old tree was read from, with its kind.
+    known_paths: HashMap<PathBuf, EntryKind>,
 }
 
 impl<'a> Previous<'a> {
     pub fn new(tree: &'a InstanceTree, vfs: &dyn Vfs, dom: &WeakDom) -> Previous<'a> {
         let mut by_dir: HashMap<PathBuf, Vec<OldEntry>> = HashMap::new();
-        let mut known_paths = HashSet::new();
+        let mut known_paths = HashMap::new();
         for instance in tree.dom().descendants() {
             let Some(metadata) = tree.metadata(instance.referent()) else {
                 continue;
             };
             for path in &metadata.relevant_paths {
-                if vfs.exists(path) {
-                    known_paths.insert(path.clone());
+                if let Ok(kind) = vfs.kind(path) {
+                    known_paths.insert(path.clone(), kind);
                 }
             }
             let (Some(InstigatingSource::Path(path)), Some(fs_name)) =
@@ -61,7 +61,7 @@ impl<'a> Previous<'a> {
                 continue;
             };
             let Some(dir) = path.parent() else { continue };
-            let is_dir = vfs.kind(path).is_ok_and(|k| k == EntryKind::Dir);
+            let is_dir = known_paths.get(path) == Some(&EntryKind::Dir);
             by_dir.entry(dir.to_path_buf()).or_default().push(OldEntry {
                 old: instance.referent(),
                 fs_name: fs_name.clone(),
@@ -84,7 +84,12 @@ impl<'a> Previous<'a> {
     /// True if the old tree was read from `path`: only such paths are removed
     /// in incremental mode.
     pub fn knows(&self, path: &Path) -> bool {
-        self.known_paths.contains(path)
+        self.known_paths.contains_key(path)
+    }
+
+    /// True if the old tree was read from the file (not folder) `path`.
+    pub fn knows_file(&self, path: &Path) -> bool {
+        self.known_paths.get(path) == Some(&EntryKind::File)
     }
 
     /// The old instance `new` continues, if any.

@@ -21,7 +21,7 @@ use rbx_reflection::{PropertyKind, PropertySerialization, Scriptability};
 use crate::json::JsonValue;
 use crate::project::SyncbackRules;
 use crate::reflection;
-use crate::snapshot::refs::{ID_ATTRIBUTE, REF_PREFIX, TARGET_PREFIX};
+use crate::snapshot::refs::is_reference_attribute;
 use crate::value::{attribute_to_json, property_to_json};
 
 /// The property-level rules in force for one syncback.
@@ -103,10 +103,7 @@ impl PropertyRules<'_> {
             instance.properties.get(&Ustr::from("Attributes"))
         {
             for (name, value) in attributes.iter() {
-                if name.starts_with(REF_PREFIX)
-                    || name.starts_with(TARGET_PREFIX)
-                    || name == ID_ATTRIBUTE
-                {
+                if is_reference_attribute(name) {
                     continue;
                 }
                 out.insert(name.clone(), attribute_to_json(value));

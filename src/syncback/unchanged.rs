@@ -13,7 +13,7 @@ use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{ustr, Instance, WeakDom};
 
 use super::properties::{exact_eq, stored_eq, PropertyRules};
-use crate::snapshot::refs::{ID_ATTRIBUTE, REF_PREFIX, TARGET_PREFIX};
+use crate::snapshot::refs::is_reference_attribute;
 
 pub(super) struct Unchanged<'a> {
     pub new: &'a WeakDom,
@@ -115,11 +115,7 @@ fn same_attributes(a: &Instance, b: &Instance) -> bool {
         match instance.properties.get(&ustr("Attributes")) {
             Some(Variant::Attributes(attributes)) => attributes
                 .iter()
-                .filter(|(name, _)| {
-                    !(name.starts_with(REF_PREFIX)
-                        || name.starts_with(TARGET_PREFIX)
-                        || *name == ID_ATTRIBUTE)
-                })
+                .filter(|(name, _)| !is_reference_attribute(name))
                 .collect(),
             _ => Vec::new(),
         }

@@ -10,7 +10,7 @@
 //! | `X.rbxm` / `X.rbxmx` | always | the same file, the whole subtree |
 //! | a script file (`.lua` or `.luau`, any suffix) | same class, no children | the same file and its meta file |
 //! | `X.txt` / `X.csv` | StringValue / a table CSV holds, no children | the same file and its meta file |
-//! | a data module (`.json`, `.toml`, `.yaml`) | it still reads back as the instance | left as it is |
+//! | a data module (`.json`, `.toml`, `.yaml`) | the format holds the source exactly | the same file, as data (else a script file, with a warning) |
 //!
 //! When the instance's data is unchanged ([`Unchanged`]) nothing is written
 //! for it: its files are kept byte for byte.
@@ -21,11 +21,11 @@ use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::ustr;
 
 use super::{init_meta_name, run_context_name, Context, Entry, Home, Init, Planner};
+use crate::formats::file_rule;
 use crate::formats::meta::meta_paths;
 use crate::formats::names::{slugify, strip_dedup_suffix, Shape};
 use crate::formats::script::script_class;
 use crate::formats::{csv, data_module, script, txt};
-use crate::formats::{file_rule, infer_class};
 use crate::project::{suffixes, Middleware};
 use crate::snapshot::InstigatingSource;
 use crate::syncback::incremental::Previous;
@@ -91,17 +91,16 @@ impl<'a> Planner<'a> {
     }
 
     /// The files of an old instance that stay when it is unchanged: every
-    /// file it was read from (its meta file included), not `except` (its
-    /// folder, whose entries are laid out one by one).
-    fn old_files(&self, previous: &Previous, old: Ref, except: Option<&Path>) -> Vec<PathBuf> {
+    /// file it was read from (its meta file included), not its folder,
+    /// whose entries are laid out one by one.
+    fn old_files(&self, previous: &Previous, old: Ref) -> Vec<PathBuf> {
         let Some(metadata) = previous.metadata(old) else {
             return Vec::new();
         };
         metadata
             .relevant_paths
             .iter()
-            .filter(|p| Some(p.as_path()) != except && previous.knows(p))
-            .filter(|p| self.vfs.kind(p).is_ok_and(|k| k == EntryKind::File))
+            .filter(|p| previous.knows_file(p))
             .cloned()
             .collect()
     }
@@ -167,19 +166,13 @@ impl<'a> Planner<'a> {
                 .into_iter()
                 .find(|name| previous.knows(&path.join(name)))
                 .unwrap_or_else(|| init_meta_name(context));
-            let parent_class = self
-                .dom
-                .get_by_ref(instance.parent())
-                .map(|p| p.class.as_str());
-            let inferred = parent_class.and_then(|p| infer_class(&instance.name, p))
-                == Some(instance.class.as_str());
             let unchanged = same.own(referent);
             return Some(Kept {
                 stem: fs_name.to_owned(),
                 extension: None,
                 with_meta: false,
                 keep_paths: if unchanged {
-                    self.old_files(previous, old, Some(path))
+                    self.old_files(previous, old)
                 } else {
                     Vec::new()
                 },
@@ -189,7 +182,7 @@ impl<'a> Planner<'a> {
                     home: Home::Folder {
                         dir: path.to_path_buf(),
                         init,
-                        class_in_meta: init.is_none() && instance.class != "Folder" && !inferred,
+                        class_in_meta: init.is_none() && self.class_in_meta(instance),
                         has_children,
                         meta_name,
                     },
@@ -261,7 +254,7 @@ impl<'a> Planner<'a> {
             with_meta: !whole_subtree,
             extension: Some(extension),
             keep_paths: if unchanged {
-                self.old_files(previous, old, None)
+                self.old_files(previous, old)
             } else {
                 Vec::new()
             },
@@ -425,13 +418,9 @@ impl<'a> Planner<'a> {
             _ => same.own(referent),
         };
         if unchanged {
-            let except = match home {
-                Home::Node { dir: Some(dir), .. } => Some(dir.as_path()),
-                _ => None,
-            };
             // Project files are kept whatever happens (and rewritten only
             // where a node changed): not counted here.
-            let mut files = self.old_files(previous, old, except);
+            let mut files = self.old_files(previous, old);
             files.retain(|p| {
                 !p.file_name()
                     .and_then(|n| n.to_str())

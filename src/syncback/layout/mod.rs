@@ -789,23 +789,30 @@ impl<'a> Planner<'a> {
         if crate::formats::txt::can_hold(instance) {
             return Ok(Plan::Text);
         }
-        // A service (or StarterPlayerScripts, Terrain...) named after its
-        // class needs no meta file: reading infers the class from the name.
-        let parent_class = self
-            .dom
-            .get_by_ref(instance.parent())
-            .map(|p| p.class.as_str());
-        let inferred = parent_class.and_then(|p| infer_class(&instance.name, p)) == Some(class);
         if FOLDER_CLASSES.contains(&class) || has_children || reflection::is_service(class) {
             return Ok(Plan::Folder {
                 init: None,
-                class_in_meta: class != "Folder" && !inferred,
+                class_in_meta: self.class_in_meta(instance),
                 has_children,
             });
         }
         Ok(Plan::Model {
             extension: context.model_extension(),
         })
+    }
+
+    /// True if a folder without an init file must name the instance's class
+    /// in its `init.meta` file. A service (or StarterPlayerScripts,
+    /// Terrain...) named after its class needs none: reading infers the
+    /// class from the name.
+    pub(super) fn class_in_meta(&self, instance: &Instance) -> bool {
+        let parent_class = self
+            .dom
+            .get_by_ref(instance.parent())
+            .map(|p| p.class.as_str());
+        let inferred = parent_class.and_then(|p| infer_class(&instance.name, p))
+            == Some(instance.class.as_str());
+        instance.class != "Folder" && !inferred
     }
 }
 
