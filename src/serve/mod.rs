@@ -7,10 +7,12 @@ mod message_queue;
 mod processor;
 mod session;
 mod units;
+pub mod write;
 
 pub use instance_data::{InstanceData, PatchMessage};
 pub use message_queue::MessageQueue;
 pub use session::{OpenError, ServeError, ServeSession};
+pub use write::{AddedInstance, WriteError, WriteOutcome, WriteRequest, WriteUpdate};
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -13,19 +13,21 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use rbx_dom_weak::types::Ref;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::snapshot::patch::{reconcile, AppliedPatch};
 use crate::snapshot::refs::refresh_refs;
 use crate::snapshot::InstanceTree;
+use crate::syncback::SyncbackOptions;
 use crate::vfs::CachedVfs;
 
 use super::instance_data::PatchMessage;
 use super::lock;
 use super::message_queue::MessageQueue;
 use super::units::{fallback_units, snapshot_new_file, units_for_paths, Recipe, Unit};
+use super::write::{self, WriteError, WriteOutcome, WriteRequest};
 
 /// How long the project must be quiet before a batch is handled.
 pub const QUIET: Duration = Duration::from_millis(10);
@@ -36,7 +38,15 @@ pub enum ProcessorEvent {
     Changed(Vec<PathBuf>),
     /// Events were lost: read everything again.
     Rescan,
+    /// Studio edits to write into the project (two-way sync).
+    Write(WriteJob),
     Shutdown,
+}
+
+/// A write and where its outcome goes.
+pub struct WriteJob {
+    pub request: WriteRequest,
+    pub reply: mpsc::Sender<Result<WriteOutcome, WriteError>>,
 }
 
 /// notify's inotify backend also reports every file *opened*, so reading a
@@ -71,13 +81,17 @@ impl Processor {
         while let Ok(first) = events.recv() {
             let mut paths = Vec::new();
             let mut rescan = false;
+            // A write waits for the file changes that came before it, so it
+            // is made over the project as it is on disk.
+            let mut write = None;
             match first {
                 ProcessorEvent::Shutdown => return,
                 ProcessorEvent::Changed(p) => paths.extend(p),
                 ProcessorEvent::Rescan => rescan = self.wants_rescan(),
+                ProcessorEvent::Write(job) => write = Some(job),
             }
             let deadline = Instant::now() + MAX_WAIT;
-            loop {
+            while write.is_none() {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
@@ -85,6 +99,7 @@ impl Processor {
                 match events.recv_timeout(QUIET.min(deadline - now)) {
                     Ok(ProcessorEvent::Changed(p)) => paths.extend(p),
                     Ok(ProcessorEvent::Rescan) => rescan |= self.wants_rescan(),
+                    Ok(ProcessorEvent::Write(job)) => write = Some(job),
                     Ok(ProcessorEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
                 }
@@ -92,10 +107,21 @@ impl Processor {
             if rescan {
                 log::warn!("the file watcher lost events; reading the project again");
             }
-            let start = Instant::now();
-            self.handle(paths, rescan);
-            if rescan {
-                self.ignore_rescans_until = Instant::now() + OWN_READ_ECHO.max(start.elapsed() * 2);
+            if !paths.is_empty() || rescan {
+                let start = Instant::now();
+                self.handle(paths, rescan);
+                if rescan {
+                    self.ignore_rescans_until =
+                        Instant::now() + OWN_READ_ECHO.max(start.elapsed() * 2);
+                }
+            }
+            if let Some(job) = write {
+                let outcome = self.write(job.request);
+                if let Err(error) = &outcome {
+                    log::error!("could not write Studio's changes: {error}");
+                }
+                // The client may have gone; the write stands either way.
+                let _ = job.reply.send(outcome);
             }
         }
     }
@@ -106,6 +132,52 @@ impl Processor {
             return false;
         }
         true
+    }
+
+    /// Writes a batch of Studio edits into the project: the live tree with
+    /// the batch applied, synced back incrementally (the same code as
+    /// `atlas syncback --incremental`, over the tree on disk now, which the
+    /// live tree is). Then the live tree takes the batch, keeping the ids
+    /// the plugin gave new instances, and the written files are read back at
+    /// once: what they give that Studio does not have yet is sent to
+    /// clients; Studio's own edits are not echoed back (they are already
+    /// in the tree), and the watcher's later events for the same files find
+    /// nothing new.
+    pub fn write(&mut self, request: WriteRequest) -> Result<WriteOutcome, WriteError> {
+        let start = Instant::now();
+        let mut tree = lock(&self.tree);
+        write::check(&tree, &request)?;
+        let mut copy = write::copy_dom(tree.dom());
+        write::apply(&mut copy, &request)?;
+        let stored = write::as_stored(&copy)?;
+        drop(copy);
+        let plan = crate::syncback::plan_over(
+            self.vfs.as_ref(),
+            &self.root_project,
+            &tree,
+            stored,
+            SyncbackOptions::INCREMENTAL,
+        )?;
+        let mut paths = write::touched_paths(&tree, &request);
+        paths.extend(plan.result.changes.files.keys().cloned());
+        paths.extend(plan.result.changes.removals.iter().cloned());
+        let summary = plan.result.changes.apply(&plan.project.folder)?;
+        write::apply(tree.dom_mut(), &request)?;
+        tree.forget_missing();
+        drop(tree);
+        for warning in &plan.result.warnings {
+            log::warn!("{warning}");
+        }
+        self.handle(paths, false);
+        log::info!(
+            "wrote Studio's changes: {} ({:.1?})",
+            crate::syncback::describe(&summary),
+            start.elapsed()
+        );
+        Ok(WriteOutcome {
+            summary,
+            warnings: plan.result.warnings,
+        })
     }
 
     /// Handles one batch of changed paths.

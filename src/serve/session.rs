@@ -24,7 +24,8 @@ use crate::vfs::{canonical_path, CachedVfs, EntryKind, StdVfs, Vfs};
 use super::instance_data::PatchMessage;
 use super::lock;
 use super::message_queue::MessageQueue;
-use super::processor::{Processor, ProcessorEvent, OWN_READ_ECHO};
+use super::processor::{Processor, ProcessorEvent, WriteJob, OWN_READ_ECHO};
+use super::write::{WriteError, WriteOutcome, WriteRequest};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -282,6 +283,21 @@ impl ServeSession {
             }
         }
         Ok(f(&tree, cursor, &referents))
+    }
+
+    /// Writes a batch of Studio edits into the project (two-way sync) and
+    /// waits until the files are written and the live tree has them. The
+    /// change processor does it, between batches of file changes.
+    pub fn write(&self, request: WriteRequest) -> Result<WriteOutcome, WriteError> {
+        let Some(processor) = &self.processor else {
+            return Err(WriteError::NotWatching);
+        };
+        let (reply, outcome) = mpsc::channel();
+        processor
+            .sender
+            .send(ProcessorEvent::Write(WriteJob { request, reply }))
+            .map_err(|_| WriteError::Stopped)?;
+        outcome.recv().map_err(|_| WriteError::Stopped)?
     }
 
     /// The file that holds the source of the script `id`: the first of its

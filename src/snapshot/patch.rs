@@ -237,8 +237,12 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
     let managed: HashSet<Ustr> = managed_properties(&snapshot.metadata).collect();
     let mut update = InstanceUpdate::new(id);
 
-    let old_ignore = tree.metadata(id).map(|m| m.ignore_unknown_instances);
-    if old_ignore != Some(snapshot.metadata.ignore_unknown_instances) {
+    // An instance without metadata (added by a two-way write, not read
+    // yet) has the default clients assume for it.
+    let old_ignore = tree
+        .metadata(id)
+        .is_some_and(|m| m.ignore_unknown_instances);
+    if old_ignore != snapshot.metadata.ignore_unknown_instances {
         update.changed_ignore_unknown_instances = Some(snapshot.metadata.ignore_unknown_instances);
     }
 

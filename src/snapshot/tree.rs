@@ -129,6 +129,25 @@ impl InstanceTree {
         self.dom.destroy(referent);
     }
 
+    /// Drops the metadata of instances no longer in the DOM (after the DOM
+    /// was changed directly, through [`InstanceTree::dom_mut`]).
+    pub fn forget_missing(&mut self) {
+        let dom = &self.dom;
+        let gone: Vec<Ref> = self
+            .metadata
+            .keys()
+            .filter(|r| dom.get_by_ref(**r).is_none())
+            .copied()
+            .collect();
+        for r in gone {
+            if let Some(metadata) = self.metadata.remove(&r) {
+                if let Some(index) = &mut self.path_index {
+                    index.remove(r, &metadata);
+                }
+            }
+        }
+    }
+
     /// Replaces the metadata of `referent`.
     pub fn set_metadata(&mut self, referent: Ref, metadata: InstanceMetadata) {
         if let Some(index) = &mut self.path_index {

@@ -404,6 +404,25 @@ pub fn plan(
     Ok(Plan { project, result })
 }
 
+/// [`plan`] for a caller that already holds the tree on disk now (the dev
+/// server's live tree, which equals a fresh read of the project): the same
+/// syncback, without reading the project's files again.
+pub fn plan_over(
+    vfs: &dyn Vfs,
+    project_file: &Path,
+    old_tree: &InstanceTree,
+    dom: WeakDom,
+    options: SyncbackOptions,
+) -> Result<Plan, SyncbackError> {
+    let bytes = vfs.read(project_file).map_err(|source| SyncbackError::Io {
+        path: project_file.to_path_buf(),
+        source,
+    })?;
+    let project = Project::from_bytes(project_file, &bytes)?;
+    let result = syncback(vfs, &project, Some(old_tree), dom, options)?;
+    Ok(Plan { project, result })
+}
+
 /// A model file's DOM re-rooted at its one top-level instance (syncback of
 /// a `.rbxm` into a model project).
 pub fn model_root(mut dom: WeakDom) -> Result<WeakDom, String> {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::security::check_request;
 use super::wire::{self, to_msgpack, ErrorResponse, Instance, Instances, ReadResponse, ServerInfo};
-use super::{socket, syncback, ServerState};
+use super::{socket, syncback, write, ServerState};
 use crate::syncback::VISIBLE_SERVICES;
 
 pub type Body = Full<Bytes>;
@@ -66,6 +66,13 @@ pub(crate) async fn handle(state: Arc<ServerState>, request: Request<Incoming>) 
         if path == "/api/syncback" {
             return if method == Method::POST {
                 syncback::handle(&state, &body).await
+            } else {
+                method_not_allowed(&path)
+            };
+        }
+        if path == "/api/write" {
+            return if method == Method::POST {
+                write::handle(&state, &body).await
             } else {
                 method_not_allowed(&path)
             };

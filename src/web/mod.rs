@@ -11,6 +11,7 @@ mod security;
 mod socket;
 mod syncback;
 pub mod wire;
+mod write;
 
 pub use syncback::SyncbackPayload;
 

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use rbx_dom_weak::types::{Ref, Variant};
-use rbx_dom_weak::UstrMap;
+use rbx_dom_weak::{ustr, UstrMap};
 use serde::{Deserialize, Serialize};
 
-use crate::serve::{InstanceData, PatchMessage};
+use crate::serve::{AddedInstance, InstanceData, PatchMessage, WriteRequest, WriteUpdate};
 use crate::snapshot::patch::InstanceUpdate;
 use crate::snapshot::InstanceTree;
 
@@ -297,6 +297,118 @@ pub struct WireServiceChunk {
 #[derive(Debug, Serialize)]
 pub struct SyncbackResponse {
     pub status: &'static str,
+}
+
+/// `POST /api/write`: Studio edits to write into the project.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteBody {
+    pub session_id: String,
+    #[serde(default, deserialize_with = "list_or_empty_map")]
+    pub removed: Vec<Ref>,
+    /// Plugin-made id → new instance (msgpack-luau leaves an empty map out).
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub added: Vec<(String, WireAdded)>,
+    #[serde(default, deserialize_with = "list_or_empty_map")]
+    pub updated: Vec<WireUpdate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireAdded {
+    /// The plugin's id for a child (a top-level instance's is its key).
+    #[serde(default)]
+    pub id: Option<Ref>,
+    #[serde(default)]
+    pub parent: Option<Ref>,
+    pub name: String,
+    pub class_name: String,
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub properties: Vec<(String, Variant)>,
+    #[serde(default, deserialize_with = "list_or_empty_map")]
+    pub children: Vec<WireAdded>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireUpdate {
+    pub id: Ref,
+    #[serde(default)]
+    pub changed_name: Option<String>,
+    #[serde(default)]
+    pub changed_class_name: Option<String>,
+    /// A nil value removes the property.
+    #[serde(default, deserialize_with = "map_or_empty_list")]
+    pub changed_properties: Vec<(String, Option<Variant>)>,
+}
+
+impl WriteBody {
+    /// The batch, with the plugin's ids checked; `Err` names the field.
+    pub fn into_request(self) -> Result<WriteRequest, String> {
+        let mut added = Vec::with_capacity(self.added.len());
+        for (key, instance) in self.added {
+            let id = match parse_ids(&key).as_deref() {
+                Ok([id]) => *id,
+                _ => {
+                    return Err(format!(
+                        "added: `{key}` is not an instance id (32 hex digits)"
+                    ))
+                }
+            };
+            added.push(instance.into_added(id, true));
+        }
+        let updated = self
+            .updated
+            .into_iter()
+            .map(|u| WriteUpdate {
+                id: u.id,
+                changed_name: u.changed_name,
+                changed_class_name: u.changed_class_name.map(|c| ustr(&c)),
+                changed_properties: u
+                    .changed_properties
+                    .into_iter()
+                    .map(|(k, v)| (ustr(&k), v))
+                    .collect(),
+            })
+            .collect();
+        Ok(WriteRequest {
+            removed: self.removed,
+            added,
+            updated,
+        })
+    }
+}
+
+impl WireAdded {
+    fn into_added(self, id: Ref, top: bool) -> AddedInstance {
+        AddedInstance {
+            id,
+            parent: if top { self.parent } else { None },
+            name: self.name,
+            class_name: ustr(&self.class_name),
+            properties: self
+                .properties
+                .into_iter()
+                .map(|(k, v)| (ustr(&k), v))
+                .collect(),
+            children: self
+                .children
+                .into_iter()
+                .map(|c| {
+                    let id = c.id.unwrap_or_else(Ref::none);
+                    c.into_added(id, false)
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteResponse<'a> {
+    pub session_id: &'a str,
+    /// What the write could not do as asked (shown to the user).
+    pub warnings: &'a [String],
 }
 
 /// Decodes a msgpack body the way the API encodes them (Refs as hex,

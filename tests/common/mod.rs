@@ -8,6 +8,7 @@ pub mod files;
 pub mod live;
 pub mod roundtrip;
 pub mod tree_view;
+pub mod two_way;
 
 use std::path::PathBuf;
 

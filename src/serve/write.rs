@@ -1,0 +1,549 @@
+//! Two-way sync: a batch of Studio edits (`POST /api/write`) as changes to
+//! a tree.
+//!
+//! A write is never turned into files here. The change processor copies
+//! the live tree, applies the batch to the copy ([`apply`]), stores the copy
+//! as a place file holds it ([`as_stored`]) and runs the same incremental
+//! syncback as `atlas syncback --incremental` over it: the files written are
+//! exactly the ones that command writes for that DOM. Only then is the batch
+//! applied to the live tree itself, so the files' echo finds nothing new.
+//!
+//! A batch is applied in one order: additions (parents before children, a
+//! parent may be an instance added in the same batch), then updates, then
+//! Ref values (which may point at instances added in the same batch, by the
+//! id the plugin gave them), then removals.
+
+use std::collections::HashSet;
+
+use rbx_dom_weak::types::{Ref, Variant};
+use rbx_dom_weak::{InstanceBuilder, Ustr, UstrMap, WeakDom};
+
+use crate::dom_file::{self, DomFileError, Encoding};
+use crate::snapshot::{InstanceTree, InstigatingSource};
+use crate::syncback::{ApplyError, SyncbackError};
+
+/// One batch of Studio edits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteRequest {
+    /// Instances to remove (with everything under them).
+    pub removed: Vec<Ref>,
+    /// New instances, each with its parent (an instance of the tree, or one
+    /// added in the same batch).
+    pub added: Vec<AddedInstance>,
+    pub updated: Vec<WriteUpdate>,
+}
+
+impl WriteRequest {
+    pub fn is_empty(&self) -> bool {
+        self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
+    }
+}
+
+/// A new instance and its children. `id` is the id the plugin gave it: the
+/// instance keeps it in the live tree, so the plugin can refer to it at once.
+/// A child sent without an id gets a new one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddedInstance {
+    pub id: Ref,
+    /// Set on the instances of [`WriteRequest::added`], `None` on children.
+    pub parent: Option<Ref>,
+    pub name: String,
+    pub class_name: Ustr,
+    pub properties: UstrMap<Variant>,
+    pub children: Vec<AddedInstance>,
+}
+
+/// What changed about an existing instance. A `None` property is removed;
+/// a nil Ref clears the reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteUpdate {
+    pub id: Ref,
+    pub changed_name: Option<String>,
+    pub changed_class_name: Option<Ustr>,
+    pub changed_properties: UstrMap<Option<Variant>>,
+}
+
+/// What a write did.
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    /// Files added, changed and removed, relative to nothing (absolute).
+    pub summary: crate::syncback::ChangeSummary,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The batch is wrong (an unknown id, a class Roblox does not have...):
+    /// nothing was written.
+    #[error("{field}: {message}; nothing was written")]
+    Invalid { field: String, message: String },
+    #[error("{0}; nothing was written")]
+    Syncback(#[from] SyncbackError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error("the tree could not be stored as a place file holds it ({0}); nothing was written")]
+    Store(DomFileError),
+    #[error("this session does not take writes (it does not watch the project)")]
+    NotWatching,
+    #[error("the session stopped before the write was done")]
+    Stopped,
+}
+
+impl WriteError {
+    /// True if the request was at fault (not the project or the disk).
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, WriteError::Invalid { .. })
+    }
+
+    fn invalid(field: impl Into<String>, message: impl Into<String>) -> WriteError {
+        WriteError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks the batch against the live tree: every id it names exists, the
+/// ids of new instances are new, classes exist, and nothing a project file
+/// declares is renamed, re-classed or removed (that is the project file's
+/// to say).
+pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteError> {
+    let dom = tree.dom();
+    let mut new_ids: HashSet<Ref> = HashSet::new();
+    for (i, added) in request.added.iter().enumerate() {
+        check_added(dom, added, &format!("added[{i}]"), &mut new_ids)?;
+    }
+    for (i, added) in request.added.iter().enumerate() {
+        let field = format!("added[{i}].parent");
+        match added.parent {
+            Some(parent) if dom.get_by_ref(parent).is_some() || new_ids.contains(&parent) => {}
+            Some(parent) => {
+                return Err(WriteError::invalid(
+                    field,
+                    format!("no instance has the id {parent}"),
+                ))
+            }
+            None => return Err(WriteError::invalid(field, "a new instance needs a parent")),
+        }
+    }
+    let declared = |id: Ref| match tree.metadata(id).map(|m| &m.instigating_source) {
+        Some(Some(InstigatingSource::ProjectNode { project, .. })) => Some(project.clone()),
+        _ => None,
+    };
+    for (i, update) in request.updated.iter().enumerate() {
+        let field = format!("updated[{i}]");
+        let Some(instance) = dom.get_by_ref(update.id) else {
+            return Err(WriteError::invalid(
+                format!("{field}.id"),
+                format!("no instance has the id {}", update.id),
+            ));
+        };
+        let renames = update
+            .changed_name
+            .as_ref()
+            .is_some_and(|n| *n != instance.name);
+        let reclasses = update
+            .changed_class_name
+            .is_some_and(|c| c != instance.class);
+        if let Some(class) = update.changed_class_name {
+            if crate::reflection::class(&class).is_none() {
+                return Err(WriteError::invalid(
+                    format!("{field}.changedClassName"),
+                    format!("`{class}` is not a Roblox class"),
+                ));
+            }
+        }
+        if (renames || reclasses) && update.id == dom.root_ref() {
+            return Err(WriteError::invalid(
+                field,
+                "the project's root keeps its name and class",
+            ));
+        }
+        if renames || reclasses {
+            if let Some(project) = declared(update.id) {
+                return Err(WriteError::invalid(
+                    field,
+                    format!(
+                        "`{}` is declared in {}; rename it or change its class there",
+                        instance.name,
+                        project.display()
+                    ),
+                ));
+            }
+        }
+        for (name, value) in &update.changed_properties {
+            check_ref(
+                dom,
+                &new_ids,
+                value.as_ref(),
+                &format!("{field}.changedProperties.{name}"),
+            )?;
+        }
+    }
+    for (i, id) in request.removed.iter().enumerate() {
+        let field = format!("removed[{i}]");
+        let Some(instance) = dom.get_by_ref(*id) else {
+            return Err(WriteError::invalid(
+                field,
+                format!("no instance has the id {id}"),
+            ));
+        };
+        if *id == dom.root_ref() {
+            return Err(WriteError::invalid(
+                field,
+                "the project's root cannot be removed",
+            ));
+        }
+        if let Some(project) = declared(*id) {
+            return Err(WriteError::invalid(
+                field,
+                format!(
+                    "`{}` is declared in {}; remove it there",
+                    instance.name,
+                    project.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The files of every instance the batch touches (and of the parents of
+/// new instances), taken before the batch is applied: read back after the
+/// write, so the live tree ends as a fresh read of them gives it.
+pub fn touched_paths(tree: &InstanceTree, request: &WriteRequest) -> Vec<std::path::PathBuf> {
+    let ids = request
+        .updated
+        .iter()
+        .map(|u| u.id)
+        .chain(request.removed.iter().copied())
+        .chain(request.added.iter().filter_map(|a| a.parent));
+    ids.filter_map(|id| tree.metadata(id))
+        .flat_map(|m| m.relevant_paths.iter().cloned())
+        .collect()
+}
+
+fn check_added(
+    dom: &WeakDom,
+    added: &AddedInstance,
+    field: &str,
+    new_ids: &mut HashSet<Ref>,
+) -> Result<(), WriteError> {
+    if added.id.is_some() && (dom.get_by_ref(added.id).is_some() || !new_ids.insert(added.id)) {
+        return Err(WriteError::invalid(
+            field,
+            format!("the id {} is already taken", added.id),
+        ));
+    }
+    if crate::reflection::class(&added.class_name).is_none() {
+        return Err(WriteError::invalid(
+            format!("{field}.className"),
+            format!("`{}` is not a Roblox class", added.class_name),
+        ));
+    }
+    for (i, child) in added.children.iter().enumerate() {
+        check_added(dom, child, &format!("{field}.children[{i}]"), new_ids)?;
+    }
+    Ok(())
+}
+
+/// Refs inside new instances are checked once every new id is known.
+fn check_ref(
+    dom: &WeakDom,
+    new_ids: &HashSet<Ref>,
+    value: Option<&Variant>,
+    field: &str,
+) -> Result<(), WriteError> {
+    match value {
+        Some(Variant::Ref(target))
+            if target.is_some()
+                && dom.get_by_ref(*target).is_none()
+                && !new_ids.contains(target) =>
+        {
+            Err(WriteError::invalid(
+                field,
+                format!("no instance has the id {target}"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Applies a checked batch to `dom` (see the module's order). Fails only on
+/// what [`check`] lets through when `dom` is not the tree it checked.
+pub fn apply(dom: &mut WeakDom, request: &WriteRequest) -> Result<(), WriteError> {
+    let mut refs: Vec<(Ref, Ustr, Ref, String)> = Vec::new();
+
+    // Additions, parents first.
+    let mut waiting: Vec<(usize, &AddedInstance)> = request.added.iter().enumerate().collect();
+    while !waiting.is_empty() {
+        let before = waiting.len();
+        let mut still = Vec::new();
+        for (i, added) in waiting {
+            match added.parent {
+                Some(parent) if dom.get_by_ref(parent).is_some() => {
+                    insert(dom, parent, added, &format!("added[{i}]"), &mut refs);
+                }
+                _ => still.push((i, added)),
+            }
+        }
+        if still.len() == before {
+            let (i, added) = still[0];
+            return Err(WriteError::invalid(
+                format!("added[{i}].parent"),
+                format!(
+                    "no instance has the id {}",
+                    added.parent.unwrap_or_else(Ref::none)
+                ),
+            ));
+        }
+        waiting = still;
+    }
+
+    // Updates.
+    for (i, update) in request.updated.iter().enumerate() {
+        let Some(instance) = dom.get_by_ref_mut(update.id) else {
+            return Err(WriteError::invalid(
+                format!("updated[{i}].id"),
+                format!("no instance has the id {}", update.id),
+            ));
+        };
+        if let Some(name) = &update.changed_name {
+            instance.name = name.clone();
+        }
+        if let Some(class) = update.changed_class_name {
+            instance.class = class;
+        }
+        for (name, value) in &update.changed_properties {
+            match value {
+                Some(Variant::Ref(target)) => refs.push((
+                    update.id,
+                    *name,
+                    *target,
+                    format!("updated[{i}].changedProperties.{name}"),
+                )),
+                Some(value) => {
+                    instance.properties.insert(*name, value.clone());
+                }
+                None => {
+                    instance.properties.remove(name);
+                }
+            }
+        }
+    }
+
+    // References, now that every instance they may name exists.
+    for (source, name, target, field) in refs {
+        if target.is_some() && dom.get_by_ref(target).is_none() {
+            return Err(WriteError::invalid(
+                field,
+                format!("no instance has the id {target}"),
+            ));
+        }
+        if let Some(instance) = dom.get_by_ref_mut(source) {
+            instance.properties.insert(name, Variant::Ref(target));
+        }
+    }
+
+    // Removals (an instance whose ancestor went first is already gone).
+    for id in &request.removed {
+        if *id != dom.root_ref() && dom.get_by_ref(*id).is_some() {
+            dom.destroy(*id);
+        }
+    }
+    Ok(())
+}
+
+fn insert(
+    dom: &mut WeakDom,
+    parent: Ref,
+    added: &AddedInstance,
+    field: &str,
+    refs: &mut Vec<(Ref, Ustr, Ref, String)>,
+) {
+    let mut builder =
+        InstanceBuilder::with_property_capacity(added.class_name, added.properties.len())
+            .with_name(added.name.clone());
+    if added.id.is_some() {
+        builder = builder.with_referent(added.id);
+    }
+    let id = builder.referent();
+    for (name, value) in &added.properties {
+        match value {
+            Variant::Ref(target) => {
+                refs.push((id, *name, *target, format!("{field}.properties.{name}")))
+            }
+            value => builder = builder.with_property(*name, value.clone()),
+        }
+    }
+    let id = dom.insert(parent, builder);
+    for (i, child) in added.children.iter().enumerate() {
+        insert(dom, id, child, &format!("{field}.children[{i}]"), refs);
+    }
+}
+
+/// A copy of `dom` whose instances keep their referents.
+pub fn copy_dom(dom: &WeakDom) -> WeakDom {
+    let root = dom.root();
+    let mut copy = WeakDom::new(
+        InstanceBuilder::with_property_capacity(root.class, root.properties.len())
+            .with_referent(root.referent())
+            .with_name(root.name.clone())
+            .with_properties(root.properties.clone()),
+    );
+    copy.reserve(dom.descendants().count());
+    let mut stack: Vec<Ref> = root.children().iter().rev().copied().collect();
+    while let Some(referent) = stack.pop() {
+        let Some(instance) = dom.get_by_ref(referent) else {
+            continue;
+        };
+        copy.insert(
+            instance.parent(),
+            InstanceBuilder::with_property_capacity(instance.class, instance.properties.len())
+                .with_referent(referent)
+                .with_name(instance.name.clone())
+                .with_properties(instance.properties.clone()),
+        );
+        stack.extend(instance.children().iter().rev().copied());
+    }
+    copy
+}
+
+/// `dom` as a built file holds it: what `atlas build` writes for the tree,
+/// read back (a place's services, or a model's root). Syncback compares and
+/// writes values in this form, as it does for a place file.
+pub fn as_stored(dom: &WeakDom) -> Result<WeakDom, WriteError> {
+    let place = dom.root().class == "DataModel";
+    let roots = if place {
+        dom.root().children().to_vec()
+    } else {
+        vec![dom.root_ref()]
+    };
+    let mut bytes = Vec::new();
+    dom_file::write(&mut bytes, dom, &roots, Encoding::Binary).map_err(WriteError::Store)?;
+    let stored = dom_file::read(&bytes, Encoding::Binary).map_err(WriteError::Store)?;
+    if place {
+        Ok(stored)
+    } else {
+        crate::syncback::model_root(stored).map_err(|message| {
+            WriteError::Store(DomFileError::Decode {
+                encoding: "binary",
+                message,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rbx_dom_weak::ustr;
+
+    fn place() -> (WeakDom, Ref, Ref) {
+        let mut dom = WeakDom::new(InstanceBuilder::new("DataModel"));
+        let workspace = dom.insert(dom.root_ref(), InstanceBuilder::new("Workspace"));
+        let part = dom.insert(
+            workspace,
+            InstanceBuilder::new("Part")
+                .with_name("Door")
+                .with_property("Anchored", true),
+        );
+        (dom, workspace, part)
+    }
+
+    fn added(id: Ref, parent: Option<Ref>, name: &str, class: &str) -> AddedInstance {
+        AddedInstance {
+            id,
+            parent,
+            name: name.to_owned(),
+            class_name: ustr(class),
+            properties: UstrMap::default(),
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn copies_keep_referents_and_order() {
+        let (mut dom, workspace, part) = place();
+        let second = dom.insert(workspace, InstanceBuilder::new("Part").with_name("Door"));
+        let copy = copy_dom(&dom);
+        assert_eq!(copy.root_ref(), dom.root_ref());
+        assert_eq!(
+            copy.get_by_ref(workspace).unwrap().children(),
+            &[part, second]
+        );
+        assert_eq!(
+            copy.get_by_ref(part)
+                .unwrap()
+                .properties
+                .get(&ustr("Anchored")),
+            Some(&Variant::Bool(true))
+        );
+    }
+
+    #[test]
+    fn a_batch_adds_then_updates_then_points_then_removes() {
+        let (mut dom, workspace, part) = place();
+        let model = Ref::new();
+        let inner = Ref::new();
+        let mut new_model = added(model, Some(workspace), "Model", "Model");
+        let mut child = added(inner, None, "Handle", "Part");
+        child
+            .properties
+            .insert(ustr("Anchored"), Variant::Bool(false));
+        new_model.children.push(child);
+        // The model's PrimaryPart points at its own new child.
+        new_model
+            .properties
+            .insert(ustr("PrimaryPart"), Variant::Ref(inner));
+        // A second addition under the first (listed first).
+        let script = Ref::new();
+        let request = WriteRequest {
+            added: vec![added(script, Some(model), "Main", "Script"), new_model],
+            updated: vec![WriteUpdate {
+                id: part,
+                changed_name: Some("Gate".to_owned()),
+                changed_class_name: None,
+                changed_properties: [(ustr("Anchored"), None)].into_iter().collect(),
+            }],
+            removed: vec![part],
+        };
+        apply(&mut dom, &request).unwrap();
+        let model_instance = dom.get_by_ref(model).unwrap();
+        assert_eq!(model_instance.children(), &[inner, script]);
+        assert_eq!(
+            model_instance.properties.get(&ustr("PrimaryPart")),
+            Some(&Variant::Ref(inner))
+        );
+        assert!(dom.get_by_ref(part).is_none());
+        assert_eq!(dom.get_by_ref(workspace).unwrap().children(), &[model]);
+    }
+
+    #[test]
+    fn an_unknown_parent_is_named() {
+        let (mut dom, _, _) = place();
+        let request = WriteRequest {
+            added: vec![added(Ref::new(), Some(Ref::new()), "X", "Folder")],
+            ..WriteRequest::default()
+        };
+        let error = apply(&mut dom, &request).unwrap_err().to_string();
+        assert!(
+            error.starts_with("added[0].parent: no instance has the id"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn stored_form_is_what_a_place_file_holds() {
+        let (mut dom, workspace, _) = place();
+        dom.insert(
+            workspace,
+            InstanceBuilder::new("Part")
+                .with_property("Color", rbx_dom_weak::types::Color3::new(0.5, 0.25, 1.0)),
+        );
+        let stored = as_stored(&dom).unwrap();
+        assert_eq!(stored.root().class, "DataModel");
+        let stored_workspace = stored.get_by_ref(stored.root().children()[0]).unwrap();
+        assert_eq!(stored_workspace.children().len(), 2);
+    }
+}
