@@ -66,7 +66,16 @@ fn merge(old: &JsonValue, new: &JsonValue, top: Option<&dyn Fn(&str) -> bool>) -
                 .map(|(_, entry)| entry)
                 .collect();
             added.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            // New keys go where sorted order puts them when the document's
+            // keys are sorted (as Atlas writes them), so a file that lost a
+            // key and gets it back reads as it did; else after the others.
+            let sorted = out
+                .windows(2)
+                .all(|w| w[0].0.as_bytes() <= w[1].0.as_bytes());
             out.extend(added.into_iter().cloned());
+            if sorted {
+                out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            }
             JsonValue::Object(out)
         }
         (JsonValue::Array(a), JsonValue::Array(b)) if a.len() == b.len() => JsonValue::Array(
@@ -113,7 +122,31 @@ mod tests {
         let new = r#"{ "properties": { "A": 1 }, "attributes": { "X": 1 } }"#;
         assert_eq!(
             merged(old, new),
-            "{\n  \"ignoreUnknownInstances\": true,\n  \"properties\": {\n    \"A\": 1\n  },\n  \"attributes\": {\n    \"X\": 1\n  }\n}"
+            "{\n  \"attributes\": {\n    \"X\": 1\n  },\n  \"ignoreUnknownInstances\": true,\n  \"properties\": {\n    \"A\": 1\n  }\n}"
+        );
+    }
+
+    #[test]
+    fn new_keys_go_after_the_others_in_a_hand_ordered_document() {
+        let old = r#"{ "properties": { "A": 1 }, "className": "Part" }"#;
+        let new = r#"{ "className": "Part", "properties": { "A": 1 }, "attributes": { "X": 1 } }"#;
+        assert_eq!(
+            merged(old, new),
+            "{\n  \"properties\": {\n    \"A\": 1\n  },\n  \"className\": \"Part\",\n  \"attributes\": {\n    \"X\": 1\n  }\n}"
+        );
+    }
+
+    /// Found by the two-way sync sequences: a model file that lost its
+    /// only attribute and got one back came back with its keys in another
+    /// order than one syncback from the start writes.
+    #[test]
+    fn a_key_that_comes_back_to_a_sorted_document_takes_its_sorted_place() {
+        let old = "{\n  className: \"ObjectValue\"\n}\n";
+        let new = r#"{ "attributes": { "Rojo_Ref_Value": "./Part" }, "className": "ObjectValue" }"#;
+        let value = merge_document(&parse(old).unwrap(), &parse(new).unwrap(), &|_| false);
+        assert_eq!(
+            to_string_formatted(&value, &Format::detect(old, Style::Json5)),
+            "{\n  attributes: {\n    Rojo_Ref_Value: \"./Part\"\n  },\n  className: \"ObjectValue\"\n}\n"
         );
     }
 
