@@ -76,33 +76,8 @@ fn run(name: &str) {
     });
 }
 
-macro_rules! build_tests {
-    ($($name:ident),* $(,)?) => {
-        const CASES: &[&str] = &[$(stringify!($name)),*];
-        $(
-            #[test]
-            fn $name() {
-                run(stringify!($name));
-            }
-        )*
-    };
-}
-
-/// Every fixture folder has a test, and every test a folder.
-#[test]
-fn every_fixture_has_a_test() {
-    let mut on_disk: Vec<String> = std::fs::read_dir(Path::new("rojo-test").join("build-tests"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
-    listed.sort();
-    assert_eq!(on_disk, listed);
-}
-
-build_tests! {
+common::fixture_tests! {
+    "rojo-test/build-tests";
     attributes_forms,
     class_inference,
     class_name_keeps_a_missing_path,

@@ -234,10 +234,7 @@ fn plugin_install_writes_the_model_atlas_build_makes_of_plugin_and_uninstall_rem
         a.root_ref(),
         &b,
         b.root_ref(),
-        &common::compare::CompareOptions {
-            positional_siblings: true,
-            ..common::compare::CompareOptions::exact()
-        },
+        &common::compare::CompareOptions::strict(),
     );
     let names: Vec<&str> = a.descendants().map(|i| i.name.as_str()).collect();
     assert!(

@@ -619,7 +619,7 @@ fn round_trip_build_split_live_syncback_build() {
         .unwrap()
         .tree
         .into_dom();
-    let mut options = common::compare::CompareOptions::exact();
+    let mut options = common::compare::CompareOptions::strict();
     options.compare_root_names = false;
     // The original as a place file holds it (binary encoding stores, e.g.,
     // Color3 as Color3uint8, as Studio does), with the visible services the

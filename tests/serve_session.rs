@@ -33,7 +33,7 @@ fn difference(session: &ServeSession, expected: &WeakDom) -> Option<String> {
         tree.root_ref(),
         expected,
         expected.root_ref(),
-        &CompareOptions::exact(),
+        &CompareOptions::strict(),
     );
     (!comparison.is_equal()).then(|| comparison.report(30))
 }

@@ -88,31 +88,8 @@ fn run(name: &str) {
     });
 }
 
-macro_rules! syncback_tests {
-    ($($name:ident),* $(,)?) => {
-        const CASES: &[&str] = &[$(stringify!($name)),*];
-        $(
-            #[test]
-            fn $name() {
-                run(stringify!($name));
-            }
-        )*
-    };
-}
-
-#[test]
-fn every_case_has_a_test() {
-    let mut on_disk: Vec<String> = fs::read_dir(Path::new("rojo-test").join("syncback-tests"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
-    listed.sort();
-    assert_eq!(on_disk, listed);
-}
-
-syncback_tests! {
+common::fixture_tests! {
+    "rojo-test/syncback-tests";
     clean_into_empty_project,
     clean_keeps_hidden_service_folders,
     clean_removes_orphans,

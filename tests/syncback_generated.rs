@@ -9,29 +9,14 @@ mod common;
 
 use atlas::syncback::{SyncbackOptions, VISIBLE_SERVICES};
 use common::compare::{compare, CompareOptions};
+use common::rng::Rng;
 use common::roundtrip::{syncback_into, trim_to_synced};
 use rbx_dom_weak::types::*;
 use rbx_dom_weak::{InstanceBuilder, Ustr, WeakDom};
 use rbx_reflection::{DataType, PropertyKind, PropertySerialization};
 
-struct Rng(u64);
-
+/// The case generator's own draws, on top of the shared ones.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
     fn f32(&mut self) -> f32 {
         match self.below(8) {
             0 => 0.0,

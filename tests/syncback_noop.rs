@@ -151,10 +151,7 @@ fn run(name: &str) {
         expected.root_ref(),
         &actual,
         actual.root_ref(),
-        &CompareOptions {
-            positional_siblings: true,
-            ..CompareOptions::exact()
-        },
+        &CompareOptions::strict(),
     );
     assert!(
         comparison.is_equal(),
@@ -173,31 +170,8 @@ fn run(name: &str) {
     });
 }
 
-macro_rules! noop_tests {
-    ($($name:ident),* $(,)?) => {
-        const CASES: &[&str] = &[$(stringify!($name)),*];
-        $(
-            #[test]
-            fn $name() {
-                run(stringify!($name));
-            }
-        )*
-    };
-}
-
-#[test]
-fn every_case_has_a_test() {
-    let mut on_disk: Vec<String> = fs::read_dir(Path::new("rojo-test").join("noop-tests"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = CASES.iter().map(|s| s.to_string()).collect();
-    listed.sort();
-    assert_eq!(on_disk, listed);
-}
-
-noop_tests! {
+common::fixture_tests! {
+    "rojo-test/noop-tests";
     rojo_data_modules,
     rojo_init_lua_folders,
     rojo_models,

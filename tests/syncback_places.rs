@@ -222,10 +222,7 @@ fn binary_and_xml_output_of_one_project_are_the_same_tree() {
         common::read_dom_file(&output)
     };
     let (binary, xml) = (read("place.rbxl"), read("place.rbxlx"));
-    let options = CompareOptions {
-        positional_siblings: true,
-        ..CompareOptions::exact()
-    };
+    let options = CompareOptions::strict();
     let comparison = compare(&binary, binary.root_ref(), &xml, xml.root_ref(), &options);
     assert!(comparison.is_equal(), "{}", comparison.report(20));
     assert!(comparison.instances_compared > 800);

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::rng::Rng;
 use std::path::Path;
 use std::process::Command;
 
@@ -21,26 +22,6 @@ use common::roundtrip::{built_as_file, copy_dir, through_file};
 use rbx_dom_weak::types::{Color3, Ref, Variant, Vector3};
 use rbx_dom_weak::{InstanceBuilder, WeakDom};
 use serde_json::{json, Map, Value};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Few names, so same-named siblings are common.
 const NAMES: &[&str] = &["Alpha", "Beta", "Gamma", "Part", "Thing", "Util"];
@@ -331,10 +312,7 @@ fn run_sequence(seed: u64, writes: usize, from_start: bool) {
             built.root_ref(),
             &live_stored,
             live_stored.root_ref(),
-            &CompareOptions {
-                positional_siblings: true,
-                ..CompareOptions::exact()
-            },
+            &CompareOptions::strict(),
         );
         assert!(
             comparison.is_equal(),

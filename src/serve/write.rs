@@ -66,7 +66,7 @@ pub struct WriteUpdate {
 /// What a write did.
 #[derive(Debug, Default)]
 pub struct WriteOutcome {
-    /// Files added, changed and removed, relative to nothing (absolute).
+    /// The files added, changed and removed (absolute paths).
     pub summary: crate::syncback::ChangeSummary,
     pub warnings: Vec<String>,
 }
@@ -114,6 +114,7 @@ pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteErr
         check_added(dom, added, &format!("added[{i}]"), &mut new_ids)?;
     }
     for (i, added) in request.added.iter().enumerate() {
+        check_added_refs(dom, &new_ids, added, &format!("added[{i}]"))?;
         let field = format!("added[{i}].parent");
         match added.parent {
             Some(parent) if dom.get_by_ref(parent).is_some() || new_ids.contains(&parent) => {}
@@ -247,7 +248,28 @@ fn check_added(
     Ok(())
 }
 
-/// Refs inside new instances are checked once every new id is known.
+/// The Refs of a new instance and its children, once every new id is known.
+fn check_added_refs(
+    dom: &WeakDom,
+    new_ids: &HashSet<Ref>,
+    added: &AddedInstance,
+    field: &str,
+) -> Result<(), WriteError> {
+    for (name, value) in &added.properties {
+        check_ref(
+            dom,
+            new_ids,
+            Some(value),
+            &format!("{field}.properties.{name}"),
+        )?;
+    }
+    for (i, child) in added.children.iter().enumerate() {
+        check_added_refs(dom, new_ids, child, &format!("{field}.children[{i}]"))?;
+    }
+    Ok(())
+}
+
+/// A Ref value names an instance of the tree or of the batch (or none).
 fn check_ref(
     dom: &WeakDom,
     new_ids: &HashSet<Ref>,

@@ -390,11 +390,7 @@ pub fn plan(
     dom: WeakDom,
     options: SyncbackOptions,
 ) -> Result<Plan, SyncbackError> {
-    let bytes = vfs.read(project_file).map_err(|source| SyncbackError::Io {
-        path: project_file.to_path_buf(),
-        source,
-    })?;
-    let project = Project::from_bytes(project_file, &bytes)?;
+    let project = read_project(vfs, project_file)?;
     let old_tree = if options.needs_old_tree(&project) {
         Some(crate::build::load_tree(vfs, project_file)?.tree)
     } else {
@@ -414,13 +410,17 @@ pub fn plan_over(
     dom: WeakDom,
     options: SyncbackOptions,
 ) -> Result<Plan, SyncbackError> {
+    let project = read_project(vfs, project_file)?;
+    let result = syncback(vfs, &project, Some(old_tree), dom, options)?;
+    Ok(Plan { project, result })
+}
+
+fn read_project(vfs: &dyn Vfs, project_file: &Path) -> Result<Project, SyncbackError> {
     let bytes = vfs.read(project_file).map_err(|source| SyncbackError::Io {
         path: project_file.to_path_buf(),
         source,
     })?;
-    let project = Project::from_bytes(project_file, &bytes)?;
-    let result = syncback(vfs, &project, Some(old_tree), dom, options)?;
-    Ok(Plan { project, result })
+    Ok(Project::from_bytes(project_file, &bytes)?)
 }
 
 /// A model file's DOM re-rooted at its one top-level instance (syncback of

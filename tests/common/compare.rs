@@ -57,6 +57,15 @@ impl CompareOptions {
         }
     }
 
+    /// Exact, with same-named siblings paired by position: what a user
+    /// (and `FindFirstChild`) sees.
+    pub fn strict() -> Self {
+        CompareOptions {
+            positional_siblings: true,
+            ..CompareOptions::exact()
+        }
+    }
+
     pub fn within(eps: f64) -> Self {
         CompareOptions {
             floats: Floats::Within(eps),

@@ -6,6 +6,7 @@
 pub mod compare;
 pub mod files;
 pub mod live;
+pub mod rng;
 pub mod roundtrip;
 pub mod tree_view;
 pub mod two_way;
@@ -112,3 +113,37 @@ pub fn cli_syncback(root: &std::path::Path, place: &std::path::Path) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// One test per fixture folder, each calling `run("<name>")`, and a test
+/// that the list and the folders in `$dir` agree (a fixture without a test
+/// or a test without a fixture fails).
+#[allow(unused_macros)]
+macro_rules! fixture_tests {
+    ($dir:literal; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                run(stringify!($name));
+            }
+        )*
+
+        /// Every fixture folder has a test, and every test a folder.
+        #[test]
+        fn every_case_has_a_test() {
+            let mut on_disk: Vec<String> = std::fs::read_dir($dir)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            on_disk.sort();
+            let mut listed: Vec<String> = [$(stringify!($name)),*]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            listed.sort();
+            assert_eq!(on_disk, listed);
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use fixture_tests;

@@ -171,11 +171,9 @@ impl<'a> Planner<'a> {
                 stem: fs_name.to_owned(),
                 extension: None,
                 with_meta: false,
-                keep_paths: if unchanged {
-                    self.old_files(previous, old)
-                } else {
-                    Vec::new()
-                },
+                keep_paths: unchanged
+                    .then(|| self.old_files(previous, old))
+                    .unwrap_or_default(),
                 nested_project: None,
                 entry: Entry {
                     segment: fs_name.to_owned(),
@@ -253,11 +251,9 @@ impl<'a> Planner<'a> {
             stem: stem.to_owned(),
             with_meta: !whole_subtree,
             extension: Some(extension),
-            keep_paths: if unchanged {
-                self.old_files(previous, old)
-            } else {
-                Vec::new()
-            },
+            keep_paths: unchanged
+                .then(|| self.old_files(previous, old))
+                .unwrap_or_default(),
             nested_project: None,
             entry: Entry {
                 segment: fs_name.to_owned(),
