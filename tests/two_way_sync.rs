@@ -296,3 +296,70 @@ fn studio_edits_are_not_echoed_back() {
         "return 3\n"
     );
 }
+
+/// A project whose services are project-file nodes, with their own
+/// properties, beside a `$path` folder.
+fn node_project() -> (tempfile::TempDir, PathBuf, LiveServer) {
+    let dir = common::temp_dir();
+    let root = dir.path().join("nodes");
+    common::write_file(
+        &root.join("default.project.json5"),
+        r#"// Hand-written: the comment and the layout stay.
+{
+  name: "Nodes",
+  tree: {
+    $className: "DataModel",
+    Lighting: {
+      $properties: { Brightness: 2 },
+    },
+    ReplicatedStorage: {
+      $path: "src/shared",
+    },
+  },
+}
+"#,
+    );
+    common::write_file(&root.join("src/shared/Util.luau"), "return {}\n");
+    let server = LiveServer::start(&root, &[]);
+    (dir, root, server)
+}
+
+#[test]
+fn a_project_node_property_is_written_into_its_node() {
+    let (_dir, root, server) = node_project();
+    let read = read_all(&server);
+    let lighting = id_at(&read, "Lighting");
+    let changed = changed_by(&root, || {
+        write(
+            &server,
+            json!([]),
+            json!({}),
+            json!([{ "id": lighting, "changedProperties": { "Brightness": { "Float32": 3.0 } } }]),
+        );
+    });
+    assert_eq!(changed, ["~ default.project.json5"]);
+    insta::assert_snapshot!(text(&root, "default.project.json5"));
+}
+
+#[test]
+fn what_a_project_file_declares_is_not_removed_or_renamed_from_studio() {
+    let (_dir, root, server) = node_project();
+    let read = read_all(&server);
+    let storage = id_at(&read, "ReplicatedStorage");
+    let before = files(&root);
+    for body in [
+        json!({ "sessionId": server.session_id(), "removed": [storage], "updated": [] }),
+        json!({ "sessionId": server.session_id(), "removed": [],
+                "updated": [{ "id": storage, "changedName": "Shared", "changedProperties": {} }] }),
+    ] {
+        let (status, answer) = server.post_write(&body);
+        assert_eq!(status, 400, "{answer}");
+        let details = answer["details"].as_str().unwrap();
+        assert!(
+            details.contains("`ReplicatedStorage` is declared in")
+                && details.contains("default.project.json5"),
+            "{details}"
+        );
+    }
+    assert_eq!(changes(&before, &files(&root)), Vec::<String>::new());
+}
