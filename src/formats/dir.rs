@@ -20,7 +20,7 @@ use super::names::dedup_index;
 use super::{
     infer_child_classes, names, project, snapshot_entry, FileInput, SnapshotError, SnapshotResult,
 };
-use crate::project::{Middleware, DEFAULT_PROJECT_NAMES};
+use crate::project::{suffixes, Middleware, DEFAULT_PROJECT_NAMES};
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstigatingSource};
 use crate::vfs::{DirEntry, EntryKind, Vfs};
 
@@ -116,6 +116,14 @@ pub fn snapshot_dir(context: &Arc<InstanceContext>, vfs: &dyn Vfs, path: &Path) 
     };
     snapshot.metadata.instigating_source = Some(InstigatingSource::Path(path.to_path_buf()));
     snapshot.metadata.fs_name = Some(dir_name);
+    // A `.gitkeep` is part of the folder (it keeps an empty one in git):
+    // syncback may remove it once the folder holds something.
+    if has_entry(suffixes::GITKEEP) {
+        snapshot
+            .metadata
+            .relevant_paths
+            .push(path.join(suffixes::GITKEEP));
+    }
 
     let children: Vec<&DirEntry> = entries
         .iter()

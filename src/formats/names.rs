@@ -227,11 +227,24 @@ impl TakenNames {
     /// Claims `slug`, or `slug~2`, `slug~3`, ... for the first that is free.
     /// Returns the stem claimed.
     pub fn claim(&mut self, slug: &str, shape: Shape) -> String {
-        if self.take_new(slug, shape) {
+        self.claim_after(slug, shape, 0)
+    }
+
+    /// [`TakenNames::claim`] for a sibling that must read back after one
+    /// whose `~N` is `after` (the bare name counts as 1; 0 for none): the
+    /// first free `~N` above it.
+    pub fn claim_after(&mut self, slug: &str, shape: Shape, after: u64) -> String {
+        if after == 0 && self.take_new(slug, shape) {
             return slug.to_owned();
         }
         let key = slug.to_lowercase();
-        let mut n = self.next.get(&key).copied().unwrap_or(2);
+        let mut n = self
+            .next
+            .get(&key)
+            .copied()
+            .unwrap_or(2)
+            .max(after.saturating_add(1))
+            .max(2);
         loop {
             let stem = format!("{slug}~{n}");
             n += 1;

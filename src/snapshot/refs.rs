@@ -204,7 +204,19 @@ pub fn managed_properties(metadata: &InstanceMetadata) -> impl Iterator<Item = U
 
 /// Finds the instance a `Rojo_Ref_*` path names, seen from `source`.
 pub fn resolve_path(tree: &InstanceTree, source: Ref, path: &str) -> Option<Ref> {
-    let dom = tree.dom();
+    resolve_path_in(tree.dom(), source, path, |r| {
+        tree.metadata(r).and_then(|m| m.fs_name.as_deref())
+    })
+}
+
+/// [`resolve_path`] over any tree: `fs_name` gives an instance's name on
+/// disk (syncback resolves against the layout it is about to write).
+pub fn resolve_path_in<'a>(
+    dom: &'a WeakDom,
+    source: Ref,
+    path: &str,
+    fs_name: impl Fn(Ref) -> Option<&'a str>,
+) -> Option<Ref> {
     let parent_of = |r: Ref| {
         dom.get_by_ref(r)
             .map(|i| i.parent())
@@ -230,16 +242,21 @@ pub fn resolve_path(tree: &InstanceTree, source: Ref, path: &str) -> Option<Ref>
         match segment {
             "" | "." => {}
             ".." => current = parent_of(current)?,
-            name => current = find_child(tree, current, name)?,
+            name => current = find_child(dom, current, name, &fs_name)?,
         }
     }
     Some(current)
 }
 
-fn find_child(tree: &InstanceTree, parent: Ref, segment: &str) -> Option<Ref> {
-    let children = tree.dom().get_by_ref(parent)?.children();
-    let fs_name = |r: &Ref| tree.metadata(*r).and_then(|m| m.fs_name.as_deref());
-    let name = |r: &Ref| tree.dom().get_by_ref(*r).map(|i| i.name.as_str());
+fn find_child<'a>(
+    dom: &'a WeakDom,
+    parent: Ref,
+    segment: &str,
+    fs_name: &impl Fn(Ref) -> Option<&'a str>,
+) -> Option<Ref> {
+    let children = dom.get_by_ref(parent)?.children();
+    let fs_name = |r: &Ref| fs_name(*r);
+    let name = |r: &Ref| dom.get_by_ref(*r).map(|i| i.name.as_str());
 
     children
         .iter()

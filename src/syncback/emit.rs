@@ -23,7 +23,7 @@ use crate::formats::json_model::{self, ModelData};
 use crate::formats::meta::{self, MetaData};
 use crate::json::{self, JsonValue};
 use crate::project::suffixes;
-use crate::snapshot::refs::{instance_path, REF_PREFIX};
+use crate::snapshot::refs::{instance_path, resolve_path_in, REF_PREFIX};
 use crate::vfs::Vfs;
 
 /// Data a project node holds itself.
@@ -369,6 +369,61 @@ impl Emitter<'_> {
             attributes,
             children,
         })
+    }
+
+    /// Entries laid out as unchanged whose files hold a `Rojo_Ref_*` path
+    /// that no longer leads to its target in the layout being written (the
+    /// target, or a folder on the way, now has another name on disk): their
+    /// files must be written again. A path that still leads there stays as
+    /// it was written, whatever its form. `old_path(instance, attribute)` is
+    /// the path the instance's files hold now (`None`: the reference is not
+    /// held as a path).
+    pub fn stale_ref_paths(&self, old_path: impl Fn(Ref, &str) -> Option<String>) -> Vec<Ref> {
+        if self.rules.rules.ignore_referents {
+            return Vec::new();
+        }
+        let segment = |r: Ref| self.layout.entries.get(&r).map(|e| e.segment.as_str());
+        let holds_stale = |referent: Ref| {
+            let instance = self.instance(referent);
+            instance.properties.iter().any(|(property, value)| {
+                let Variant::Ref(target) = value else {
+                    return false;
+                };
+                if target.is_none() {
+                    return false;
+                }
+                old_path(referent, &format!("{REF_PREFIX}{property}")).is_some_and(|old| {
+                    resolve_path_in(self.dom, referent, &old, segment) != Some(*target)
+                })
+            })
+        };
+        let mut stale = Vec::new();
+        for (referent, entry) in &self.layout.entries {
+            if !entry.unchanged {
+                continue;
+            }
+            let found = match entry.home {
+                // The whole subtree is in the file.
+                Home::Model {
+                    embed_children: true,
+                    ..
+                } => self
+                    .dom
+                    .descendants_of(*referent)
+                    .any(|i| holds_stale(i.referent())),
+                Home::Model { .. }
+                | Home::Folder { .. }
+                | Home::Script { .. }
+                | Home::Text { .. }
+                | Home::Csv { .. }
+                | Home::Data { .. } => holds_stale(*referent),
+                _ => false,
+            };
+            if found {
+                stale.push(*referent);
+            }
+        }
+        stale
     }
 
     /// The instance's attributes plus a `Rojo_Ref_*` attribute for each Ref

@@ -93,6 +93,29 @@ impl<'a> Previous<'a> {
     }
 
     /// The old instance `new` continues, if any.
+    /// The path the files of `new`'s old instance hold in the reference
+    /// attribute `attribute` (`Rojo_Ref_Value`), if any.
+    pub fn old_ref_path(&self, new: Ref, attribute: &str) -> Option<String> {
+        let old = self.pairs.get(&new)?;
+        let metadata = self.tree.metadata(*old)?;
+        metadata
+            .ref_attributes
+            .iter()
+            .find(|(name, _)| name == attribute)
+            .and_then(|(_, value)| match value {
+                rbx_dom_weak::types::Variant::String(path) => Some(path.clone()),
+                _ => None,
+            })
+    }
+
+    /// True if the old instance `old` has children.
+    pub fn has_children(&self, old: Ref) -> bool {
+        self.tree
+            .dom()
+            .get_by_ref(old)
+            .is_some_and(|i| !i.children().is_empty())
+    }
+
     pub fn old_of(&self, new: Ref) -> Option<Ref> {
         self.pairs.get(&new).copied()
     }

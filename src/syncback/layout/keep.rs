@@ -6,7 +6,7 @@
 //! | on disk now | kept when | written as |
 //! |---|---|---|
 //! | a folder (`X/`, `X/init.server.lua`, `X/init.meta.json`) | always | the same folder, init file spelling and meta file name kept |
-//! | `X.model.json` / `X.model.json5` | always | the same file, children inline |
+//! | `X.model.json` / `X.model.json5` | it has no children, or held some already | the same file, children inline |
 //! | `X.rbxm` / `X.rbxmx` | always | the same file, the whole subtree |
 //! | a script file (`.lua` or `.luau`, any suffix) | same class, no children | the same file and its meta file |
 //! | `X.txt` / `X.csv` | StringValue / a table CSV holds, no children | the same file and its meta file |
@@ -167,13 +167,22 @@ impl<'a> Planner<'a> {
                 .find(|name| previous.knows(&path.join(name)))
                 .unwrap_or_else(|| init_meta_name(context));
             let unchanged = same.own(referent);
+            let mut keep_paths = unchanged
+                .then(|| self.old_files(previous, old))
+                .unwrap_or_default();
+            // A `.gitkeep` stays with an unchanged folder, unless the empty
+            // folder it kept got children; a folder written again gets one
+            // only if it is empty and has nothing else (as a fresh syncback
+            // writes it).
+            if has_children && !previous.has_children(old) {
+                let gitkeep = path.join(suffixes::GITKEEP);
+                keep_paths.retain(|p| *p != gitkeep);
+            }
             return Some(Kept {
                 stem: fs_name.to_owned(),
                 extension: None,
                 with_meta: false,
-                keep_paths: unchanged
-                    .then(|| self.old_files(previous, old))
-                    .unwrap_or_default(),
+                keep_paths,
                 nested_project: None,
                 entry: Entry {
                     segment: fs_name.to_owned(),
@@ -197,7 +206,10 @@ impl<'a> Planner<'a> {
             .find(|p| previous.knows(p))
             .unwrap_or_else(|| dir.join(format!("{stem}{}", context.meta_extension())));
         let (home, whole_subtree) = match middleware {
-            Middleware::JsonModel => (
+            // A model file without children that gains some becomes a
+            // folder, as a fresh syncback writes it; one that held children
+            // keeps them inline.
+            Middleware::JsonModel if !has_children || previous.has_children(old) => (
                 Home::Model {
                     path: path.to_path_buf(),
                     embed_children: true,

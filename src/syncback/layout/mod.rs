@@ -33,7 +33,7 @@ mod keep;
 use super::incremental::Previous;
 use super::SyncbackError;
 use crate::formats::csv::text_for as csv_contents;
-use crate::formats::names::{slugify, strip_dedup_suffix, Shape, TakenNames};
+use crate::formats::names::{dedup_index, slugify, strip_dedup_suffix, Shape, TakenNames};
 use crate::formats::script::suffix_for;
 use crate::formats::{file_rule, infer_class};
 use crate::project::{
@@ -694,10 +694,23 @@ impl<'a> Planner<'a> {
             previous.seed_unmatched(dir, &mut taken);
         }
 
+        // Same-named siblings read back in the order of their `~N`, so along
+        // a group (adjacent in `ordered`, in the DOM's order) the `~N` must
+        // grow: a kept file whose `~N` does not is laid out afresh, and a
+        // new one takes a `~N` after the sibling before it.
+        let mut group: Option<(&str, u64)> = None;
         for referent in ordered {
             let instance = self.instance(referent);
             let grandchildren = instance.children().to_vec();
-            if let Some(form) = kept.remove(&referent) {
+            let after = match group {
+                Some((name, index)) if name == instance.name => index,
+                _ => 0,
+            };
+            let kept_form = kept
+                .remove(&referent)
+                .filter(|form| dedup_index(&form.stem) > after);
+            if let Some(form) = kept_form {
+                group = Some((instance.name.as_str(), dedup_index(&form.stem)));
                 self.layout.unchanged_files += form.keep_paths.len();
                 if let Some(file) = &form.nested_project {
                     let (project, nested_context) = self.load_nested(context, file)?;
@@ -729,14 +742,17 @@ impl<'a> Planner<'a> {
             }
             // A data file (`wally.toml`) stays one while it can hold the module.
             if let Some(form) = self.data_file_form(context, dir, referent) {
-                if taken.reserve(&form.stem, form.shape()) {
+                let index = dedup_index(&form.stem);
+                if index > after && taken.reserve(&form.stem, form.shape()) {
+                    group = Some((instance.name.as_str(), index));
                     self.layout.keep.extend(form.keep_paths);
                     self.layout.entries.insert(referent, form.entry);
                     continue;
                 }
             }
             let plan = self.plan(context, referent)?;
-            let stem = taken.claim(&slugify(&instance.name), plan.shape());
+            let stem = taken.claim_after(&slugify(&instance.name), plan.shape(), after);
+            group = Some((instance.name.as_str(), dedup_index(&stem)));
             let write_name = strip_dedup_suffix(&stem) != instance.name;
             let (segment, home) = plan.place(dir, &stem, context);
             let child_dir = match &home {
