@@ -172,6 +172,46 @@ fn a_script_class_change_renames_the_suffix() {
 }
 
 #[test]
+fn moving_a_script_moves_its_files_and_a_cycle_is_refused() {
+    let (_dir, root, server) = demo();
+    let read = read_all(&server);
+    let timer = id_at(&read, "ServerScriptService/Round/Timer");
+    let round = id_at(&read, "ServerScriptService/Round");
+    let storage = id_at(&read, "ServerStorage");
+    let changed = changed_by(&root, || {
+        write(
+            &server,
+            json!([]),
+            json!({}),
+            json!([{ "id": timer, "changedParent": storage, "changedProperties": {} }]),
+        );
+    });
+    assert_eq!(
+        changed,
+        [
+            "- src/ServerScriptService/Round/Timer.luau",
+            "+ src/ServerStorage/Timer.luau"
+        ]
+    );
+    let moved = read_all(&server);
+    assert_eq!(id_at(&moved, "ServerStorage/Timer"), timer, "the id stays");
+
+    // Under itself: refused, nothing written.
+    let before = files(&root);
+    let (status, answer) = server.post_write(&json!({
+        "sessionId": server.session_id(), "removed": [],
+        "updated": [{ "id": round, "changedParent": round, "changedProperties": {} }],
+    }));
+    assert_eq!(status, 400);
+    assert_eq!(
+        answer["details"],
+        "updated[0].changedParent: an instance cannot move under itself or its own descendants; nothing was written"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(changes(&before, &files(&root)), Vec::<String>::new());
+}
+
+#[test]
 fn removing_a_folder_keeps_files_atlas_does_not_read() {
     let (_dir, root, server) = demo();
     common::write_file(

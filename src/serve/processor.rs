@@ -145,8 +145,10 @@ impl Processor {
     /// nothing new.
     pub fn write(&mut self, request: WriteRequest) -> Result<WriteOutcome, WriteError> {
         let start = Instant::now();
+        let mut request = request;
         let mut tree = lock(&self.tree);
         write::check(&tree, &request)?;
+        write::settle(&tree, &mut request);
         let mut copy = write::copy_dom(tree.dom());
         write::apply(&mut copy, &request)?;
         let stored = write::as_stored(&copy)?;
@@ -168,7 +170,7 @@ impl Processor {
         for warning in &plan.result.warnings {
             log::warn!("{warning}");
         }
-        self.handle(paths, false);
+        self.handle(write::read_back_paths(paths), false);
         log::info!(
             "wrote Studio's changes: {} ({:.1?})",
             crate::syncback::describe(&summary),
@@ -333,6 +335,27 @@ impl Processor {
             return;
         }
         let message = PatchMessage::new(&tree, patch);
+        if log::log_enabled!(log::Level::Debug) {
+            for update in &message.updated {
+                let mut what: Vec<String> = update
+                    .changed_properties
+                    .keys()
+                    .map(|k| k.to_string())
+                    .collect();
+                what.extend(update.changed_name.as_ref().map(|_| "Name".to_owned()));
+                what.extend(update.changed_class_name.map(|_| "ClassName".to_owned()));
+                what.extend(
+                    update
+                        .changed_ignore_unknown_instances
+                        .map(|_| "ignoreUnknownInstances".to_owned()),
+                );
+                log::debug!(
+                    "updated {}: {}",
+                    crate::snapshot::refs::instance_path(tree.dom(), update.id),
+                    what.join(", ")
+                );
+            }
+        }
         let summary = (
             message.added.len(),
             message.removed.len(),

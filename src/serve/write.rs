@@ -9,11 +9,12 @@
 //! applied to the live tree itself, so the files' echo finds nothing new.
 //!
 //! A batch is applied in one order: additions (parents before children, a
-//! parent may be an instance added in the same batch), then updates, then
-//! Ref values (which may point at instances added in the same batch, by the
+//! parent may be an instance added in the same batch), then updates (name,
+//! class, parent, properties), then Ref values (which may point at instances added in the same batch, by the
 //! id the plugin gave them), then removals.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{InstanceBuilder, Ustr, UstrMap, WeakDom};
@@ -60,6 +61,9 @@ pub struct WriteUpdate {
     pub id: Ref,
     pub changed_name: Option<String>,
     pub changed_class_name: Option<Ustr>,
+    /// The instance moved under another (one of the tree, or one added in
+    /// the same batch).
+    pub changed_parent: Option<Ref>,
     pub changed_properties: UstrMap<Option<Variant>>,
 }
 
@@ -100,6 +104,56 @@ impl WriteError {
             field: field.into(),
             message: message.into(),
         }
+    }
+}
+
+/// Puts the batch's values as the files will give them back: a value equal
+/// to its class default is left out (syncback does not write it), and a
+/// `Color3` the place format stores as `Color3uint8` (a Part's `Color`) is
+/// stored so. Studio holds the same, so the live tree that takes the
+/// settled batch equals a fresh read of the written files, and the
+/// read-back finds nothing to send back. Call after [`check`].
+pub fn settle(tree: &InstanceTree, request: &mut WriteRequest) {
+    fn settle_added(added: &mut AddedInstance) {
+        let class = added.class_name;
+        added.properties = std::mem::take(&mut added.properties)
+            .into_iter()
+            .filter_map(|(name, value)| settle_value(class, name, value).map(|v| (name, v)))
+            .collect();
+        for child in &mut added.children {
+            settle_added(child);
+        }
+    }
+    for added in &mut request.added {
+        settle_added(added);
+    }
+    let dom = tree.dom();
+    for update in &mut request.updated {
+        let Some(instance) = dom.get_by_ref(update.id) else {
+            continue;
+        };
+        let class = update.changed_class_name.unwrap_or(instance.class);
+        for (name, value) in update.changed_properties.iter_mut() {
+            *value = value.take().and_then(|v| settle_value(class, *name, v));
+        }
+    }
+}
+
+fn settle_value(class: Ustr, name: Ustr, value: Variant) -> Option<Variant> {
+    match value {
+        // A nil Ref is no reference; the others are resolved later.
+        Variant::Ref(target) if target.is_none() => None,
+        Variant::Ref(_) => Some(value),
+        value if crate::syncback::is_default(class, name, &value) => None,
+        Variant::Color3(color)
+            if matches!(
+                crate::reflection::default_of(class, name),
+                Some(Variant::Color3uint8(_))
+            ) =>
+        {
+            Some(Variant::Color3uint8(color.into()))
+        }
+        value => Some(value),
     }
 }
 
@@ -154,23 +208,35 @@ pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteErr
                 ));
             }
         }
-        if (renames || reclasses) && update.id == dom.root_ref() {
+        let moves = update
+            .changed_parent
+            .is_some_and(|p| p != instance.parent());
+        if (renames || reclasses || moves) && update.id == dom.root_ref() {
             return Err(WriteError::invalid(
                 field,
-                "the project's root keeps its name and class",
+                "the project's root keeps its name, class and place",
             ));
         }
-        if renames || reclasses {
+        if renames || reclasses || moves {
             if let Some(project) = declared(update.id) {
                 return Err(WriteError::invalid(
                     field,
                     format!(
-                        "`{}` is declared in {}; rename it or change its class there",
+                        "`{}` is declared in {}; rename, move or change its class there",
                         instance.name,
                         project.display()
                     ),
                 ));
             }
+        }
+        if let (true, Some(parent)) = (moves, update.changed_parent) {
+            check_new_parent(
+                dom,
+                &new_ids,
+                update.id,
+                parent,
+                &format!("{field}.changedParent"),
+            )?;
         }
         for (name, value) in &update.changed_properties {
             check_ref(
@@ -209,19 +275,75 @@ pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteErr
     Ok(())
 }
 
+/// A moved instance's new parent exists (or is new in the batch) and is not
+/// the instance itself or under it.
+fn check_new_parent(
+    dom: &WeakDom,
+    new_ids: &HashSet<Ref>,
+    id: Ref,
+    parent: Ref,
+    field: &str,
+) -> Result<(), WriteError> {
+    if new_ids.contains(&parent) {
+        return Ok(());
+    }
+    if dom.get_by_ref(parent).is_none() {
+        return Err(WriteError::invalid(
+            field,
+            format!("no instance has the id {parent}"),
+        ));
+    }
+    let mut at = parent;
+    while let Some(instance) = dom.get_by_ref(at) {
+        if at == id {
+            return Err(WriteError::invalid(
+                field,
+                "an instance cannot move under itself or its own descendants",
+            ));
+        }
+        at = instance.parent();
+    }
+    Ok(())
+}
+
 /// The files of every instance the batch touches (and of the parents of
-/// new instances), taken before the batch is applied: read back after the
+/// new and moved instances), taken before the batch is applied: read back after the
 /// write, so the live tree ends as a fresh read of them gives it.
-pub fn touched_paths(tree: &InstanceTree, request: &WriteRequest) -> Vec<std::path::PathBuf> {
+pub fn touched_paths(tree: &InstanceTree, request: &WriteRequest) -> Vec<PathBuf> {
     let ids = request
         .updated
         .iter()
         .map(|u| u.id)
+        .chain(request.updated.iter().filter_map(|u| u.changed_parent))
         .chain(request.removed.iter().copied())
         .chain(request.added.iter().filter_map(|a| a.parent));
     ids.filter_map(|id| tree.metadata(id))
         .flat_map(|m| m.relevant_paths.iter().cloned())
         .collect()
+}
+
+/// The paths to read back after a write: the folder of every written,
+/// removed or touched path (and project files themselves). Which instance a
+/// file holds can shift in a write: of two same-named siblings the second
+/// may now be written to the first's file, and a moved instance's old file
+/// is gone while its instance lives on elsewhere. The live tree's path index
+/// still has the old owners, so a file read back alone would land on the
+/// wrong instance; a folder read back pairs its children again as a fresh
+/// read does.
+pub fn read_back_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::with_capacity(paths.len());
+    for path in paths {
+        let is_project_file = crate::project::Project::is_project_file(&path);
+        if let Some(parent) = path.parent() {
+            out.push(parent.to_path_buf());
+        }
+        if is_project_file {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn check_added(
@@ -336,6 +458,7 @@ pub fn apply(dom: &mut WeakDom, request: &WriteRequest) -> Result<(), WriteError
         if let Some(class) = update.changed_class_name {
             instance.class = class;
         }
+        let old_parent = instance.parent();
         for (name, value) in &update.changed_properties {
             match value {
                 Some(Variant::Ref(target)) => refs.push((
@@ -351,6 +474,11 @@ pub fn apply(dom: &mut WeakDom, request: &WriteRequest) -> Result<(), WriteError
                     instance.properties.remove(name);
                 }
             }
+        }
+        if let Some(parent) = update.changed_parent.filter(|p| *p != old_parent) {
+            let field = format!("updated[{i}].changedParent");
+            check_new_parent(dom, &HashSet::new(), update.id, parent, &field)?;
+            dom.transfer_within(update.id, parent);
         }
     }
 
@@ -526,6 +654,7 @@ mod tests {
                 id: part,
                 changed_name: Some("Gate".to_owned()),
                 changed_class_name: None,
+                changed_parent: None,
                 changed_properties: [(ustr("Anchored"), None)].into_iter().collect(),
             }],
             removed: vec![part],

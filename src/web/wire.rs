@@ -337,6 +337,9 @@ pub struct WireUpdate {
     pub changed_name: Option<String>,
     #[serde(default)]
     pub changed_class_name: Option<String>,
+    /// An Atlas extension: the instance moved under another.
+    #[serde(default)]
+    pub changed_parent: Option<Ref>,
     /// A nil value removes the property.
     #[serde(default, deserialize_with = "map_or_empty_list")]
     pub changed_properties: Vec<(String, Option<Variant>)>,
@@ -364,6 +367,7 @@ impl WriteBody {
                 id: u.id,
                 changed_name: u.changed_name,
                 changed_class_name: u.changed_class_name.map(|c| ustr(&c)),
+                changed_parent: u.changed_parent,
                 changed_properties: u
                     .changed_properties
                     .into_iter()
