@@ -81,7 +81,8 @@ fn reflection_luau() -> String {
 
     out.push_str(
         "-- Every class: its superclass and the properties it adds that the engine\n\
-         -- saves in a place file (Name apart), and the older or other names a project\n\
+         -- saves in a place file (Name apart) with their types (`types`, in the same\n\
+         -- order), and the older or other names a project\n\
          -- may give them (`covers`). A sync into a place that already has an\n\
          -- instance puts those the project does not set back to their default.\n\
          Reflection.classes = {\n",
@@ -89,7 +90,7 @@ fn reflection_luau() -> String {
     let mut classes: Vec<_> = db.classes.values().collect();
     classes.sort_by(|a, b| a.name.cmp(&b.name));
     for class in classes {
-        let mut names: Vec<String> = class
+        let mut saved: Vec<(String, String)> = class
             .properties
             .values()
             .filter(|p| {
@@ -101,9 +102,16 @@ fn reflection_luau() -> String {
                     }
                 ) && p.name != "Name"
             })
-            .map(|p| format!("{:?}", p.name))
+            .map(|p| {
+                (
+                    format!("{:?}", p.name),
+                    format!("{:?}", type_of(&p.data_type).0),
+                )
+            })
             .collect();
-        names.sort();
+        saved.sort();
+        let names: Vec<&str> = saved.iter().map(|(n, _)| n.as_str()).collect();
+        let types: Vec<&str> = saved.iter().map(|(_, t)| t.as_str()).collect();
         let superclass = class
             .superclass
             .as_ref()
@@ -137,9 +145,10 @@ fn reflection_luau() -> String {
         };
         let _ = writeln!(
             out,
-            "\t{} = {{ superclass = {superclass}, properties = {{ {} }}{covers} }},",
+            "\t{} = {{ superclass = {superclass}, properties = {{ {} }}, types = {{ {} }}{covers} }},",
             class.name,
-            names.join(", ")
+            names.join(", "),
+            types.join(", ")
         );
     }
     out.push_str("}\n\n");
