@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::compare::{compare, CompareOptions};
 use common::live::LiveServer;
-use common::roundtrip::build_and_read;
+use common::roundtrip::{build_and_read, build_differences};
 use plugin_harness::{dom, Driver, Harness};
 use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::{InstanceBuilder, WeakDom};
@@ -31,16 +31,7 @@ fn empty_game() -> lune_roblox::instance::Instance {
 
 /// The differences between the DataModel and a fresh build, or None.
 fn differences(driver: &Driver, project: &Path) -> Option<String> {
-    let built = build_and_read(project, true);
-    let place = driver.place();
-    let comparison = compare(
-        &place,
-        place.root_ref(),
-        &built,
-        built.root_ref(),
-        &options(),
-    );
-    (!comparison.is_equal()).then(|| comparison.report(40))
+    build_differences(&driver.place(), project)
 }
 
 /// Delivers patches until the DataModel equals a fresh build.

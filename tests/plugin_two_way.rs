@@ -14,34 +14,17 @@ mod plugin_harness;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::compare::{compare, CompareOptions};
 use common::files::files;
 use common::live::LiveServer;
-use common::roundtrip::build_and_read;
+use common::roundtrip::build_differences;
 use common::two_way::changes;
 use mlua::prelude::*;
 use plugin_harness::{dom, Driver, Harness};
 use rbx_dom_weak::{InstanceBuilder, WeakDom};
 
-fn options() -> CompareOptions {
-    CompareOptions {
-        positional_siblings: true,
-        compare_root_names: false,
-        ..CompareOptions::exact()
-    }
-}
-
+/// The differences between the DataModel and a fresh build, or None.
 fn differences(driver: &Driver, project: &Path) -> Option<String> {
-    let built = build_and_read(project, true);
-    let place = driver.place();
-    let comparison = compare(
-        &place,
-        place.root_ref(),
-        &built,
-        built.root_ref(),
-        &options(),
-    );
-    (!comparison.is_equal()).then(|| comparison.report(40))
+    build_differences(&driver.place(), project)
 }
 
 /// Runs Luau with `driver` (the test Driver) and `game` in scope.

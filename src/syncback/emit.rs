@@ -371,61 +371,6 @@ impl Emitter<'_> {
         })
     }
 
-    /// Entries laid out as unchanged whose files hold a `Rojo_Ref_*` path
-    /// that no longer leads to its target in the layout being written (the
-    /// target, or a folder on the way, now has another name on disk): their
-    /// files must be written again. A path that still leads there stays as
-    /// it was written, whatever its form. `old_path(instance, attribute)` is
-    /// the path the instance's files hold now (`None`: the reference is not
-    /// held as a path).
-    pub fn stale_ref_paths(&self, old_path: impl Fn(Ref, &str) -> Option<String>) -> Vec<Ref> {
-        if self.rules.rules.ignore_referents {
-            return Vec::new();
-        }
-        let segment = |r: Ref| self.layout.entries.get(&r).map(|e| e.segment.as_str());
-        let holds_stale = |referent: Ref| {
-            let instance = self.instance(referent);
-            instance.properties.iter().any(|(property, value)| {
-                let Variant::Ref(target) = value else {
-                    return false;
-                };
-                if target.is_none() {
-                    return false;
-                }
-                old_path(referent, &format!("{REF_PREFIX}{property}")).is_some_and(|old| {
-                    resolve_path_in(self.dom, referent, &old, segment) != Some(*target)
-                })
-            })
-        };
-        let mut stale = Vec::new();
-        for (referent, entry) in &self.layout.entries {
-            if !entry.unchanged {
-                continue;
-            }
-            let found = match entry.home {
-                // The whole subtree is in the file.
-                Home::Model {
-                    embed_children: true,
-                    ..
-                } => self
-                    .dom
-                    .descendants_of(*referent)
-                    .any(|i| holds_stale(i.referent())),
-                Home::Model { .. }
-                | Home::Folder { .. }
-                | Home::Script { .. }
-                | Home::Text { .. }
-                | Home::Csv { .. }
-                | Home::Data { .. } => holds_stale(*referent),
-                _ => false,
-            };
-            if found {
-                stale.push(*referent);
-            }
-        }
-        stale
-    }
-
     /// The instance's attributes plus a `Rojo_Ref_*` attribute for each Ref
     /// property, and warnings for Refs that point outside what is synced.
     fn attributes(&self, referent: Ref) -> (BTreeMap<String, JsonValue>, Vec<String>) {
@@ -514,4 +459,60 @@ fn string_property(instance: &Instance, name: &str) -> Vec<u8> {
         Some(Variant::BinaryString(b)) => AsRef::<[u8]>::as_ref(b).to_vec(),
         _ => Vec::new(),
     }
+}
+
+/// Entries laid out as unchanged whose files hold a `Rojo_Ref_*` path
+/// that no longer leads to its target in the layout being written (the
+/// target, or a folder on the way, now has another name on disk): their
+/// files must be written again. A path that still leads there stays as
+/// it was written, whatever its form. `old_path(instance, attribute)` is
+/// the path the instance's files hold now (`None`: the reference is not
+/// held as a path).
+pub fn stale_ref_paths(
+    dom: &WeakDom,
+    layout: &Layout,
+    old_path: impl Fn(Ref, &str) -> Option<String>,
+) -> Vec<Ref> {
+    let segment = |r: Ref| layout.entries.get(&r).map(|e| e.segment.as_str());
+    let holds_stale = |referent: Ref| {
+        let Some(instance) = dom.get_by_ref(referent) else {
+            return false;
+        };
+        instance.properties.iter().any(|(property, value)| {
+            let Variant::Ref(target) = value else {
+                return false;
+            };
+            if target.is_none() {
+                return false;
+            }
+            old_path(referent, &format!("{REF_PREFIX}{property}"))
+                .is_some_and(|old| resolve_path_in(dom, referent, &old, segment) != Some(*target))
+        })
+    };
+    let mut stale = Vec::new();
+    for (referent, entry) in &layout.entries {
+        if !entry.unchanged {
+            continue;
+        }
+        let found = match entry.home {
+            // The whole subtree is in the file.
+            Home::Model {
+                embed_children: true,
+                ..
+            } => dom
+                .descendants_of(*referent)
+                .any(|i| holds_stale(i.referent())),
+            Home::Model { .. }
+            | Home::Folder { .. }
+            | Home::Script { .. }
+            | Home::Text { .. }
+            | Home::Csv { .. }
+            | Home::Data { .. } => holds_stale(*referent),
+            _ => false,
+        };
+        if found {
+            stale.push(*referent);
+        }
+    }
+    stale
 }

@@ -184,18 +184,12 @@ pub fn syncback(
             .extend(left_out_service_folders(vfs, project, &removed)),
     }
 
-    if let Some(previous) = &previous {
+    if let (Some(previous), false) = (&previous, rules.ignore_referents) {
         // A file kept as it is must not hold a reference path that a
         // renamed target (or folder on its way) has made stale.
-        let stale = emit::Emitter {
-            dom: &dom,
-            layout: &layout,
-            rules: properties::PropertyRules { rules: &rules },
-            removed: &removed,
-            vfs,
-            keep_look: options.incremental,
-        }
-        .stale_ref_paths(|referent, attribute| previous.old_ref_path(referent, attribute));
+        let stale = emit::stale_ref_paths(&dom, &layout, |referent, attribute| {
+            previous.old_ref_path(referent, attribute)
+        });
         for referent in stale {
             if let Some(entry) = layout.entries.get_mut(&referent) {
                 entry.unchanged = false;

@@ -40,6 +40,21 @@ pub fn build_and_read(project_dir: &Path, place: bool) -> WeakDom {
     build_and_read_as(project_dir, place, Encoding::Binary)
 }
 
+/// What differs between a DataModel (a plugin's, as a place file holds
+/// it) and a fresh build of `project_dir`, exactly, same-named siblings by
+/// position; None when they are equal.
+pub fn build_differences(place: &WeakDom, project_dir: &Path) -> Option<String> {
+    use super::compare::{compare, CompareOptions};
+    let built = build_and_read(project_dir, true);
+    let options = CompareOptions {
+        positional_siblings: true,
+        compare_root_names: false,
+        ..CompareOptions::exact()
+    };
+    let comparison = compare(place, place.root_ref(), &built, built.root_ref(), &options);
+    (!comparison.is_equal()).then(|| comparison.report(40))
+}
+
 /// [`build_and_read`] through the given encoding (`.rbxlx` for XML).
 pub fn build_and_read_as(project_dir: &Path, place: bool, encoding: Encoding) -> WeakDom {
     let project_file = Project::locate(project_dir).unwrap();
