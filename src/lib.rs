@@ -14,6 +14,7 @@ pub mod reflection;
 pub mod serve;
 pub mod snapshot;
 pub mod syncback;
+pub mod timing;
 pub mod value;
 pub mod vfs;
 pub mod web;

@@ -145,14 +145,17 @@ impl Processor {
     /// nothing new.
     pub fn write(&mut self, request: WriteRequest) -> Result<WriteOutcome, WriteError> {
         let start = Instant::now();
+        let mut phases = crate::timing::Phases::new("write");
         let mut request = request;
         let mut tree = lock(&self.tree);
         write::check(&tree, &request)?;
         write::settle(&tree, &mut request);
         let mut copy = write::copy_dom(tree.dom());
         write::apply(&mut copy, &request)?;
+        phases.mark("copy");
         let stored = write::as_stored(&copy)?;
         drop(copy);
+        phases.mark("store");
         let plan = crate::syncback::plan_over(
             self.vfs.as_ref(),
             &self.root_project,
@@ -160,17 +163,22 @@ impl Processor {
             stored,
             SyncbackOptions::INCREMENTAL,
         )?;
+        phases.mark("syncback");
         let mut paths = write::touched_paths(&tree, &request);
         paths.extend(plan.result.changes.files.keys().cloned());
         paths.extend(plan.result.changes.removals.iter().cloned());
         let summary = plan.result.changes.apply(&plan.project.folder)?;
+        phases.mark("files");
         write::apply(tree.dom_mut(), &request)?;
         tree.forget_missing();
         drop(tree);
+        phases.mark("live tree");
         for warning in &plan.result.warnings {
             log::warn!("{warning}");
         }
-        self.handle(write::read_back_paths(paths), false);
+        self.handle(write::read_back_paths(&request, paths), false);
+        phases.mark("read back");
+        phases.log();
         log::info!(
             "wrote Studio's changes: {} ({:.1?})",
             crate::syncback::describe(&summary),

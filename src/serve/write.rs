@@ -322,15 +322,25 @@ pub fn touched_paths(tree: &InstanceTree, request: &WriteRequest) -> Vec<PathBuf
         .collect()
 }
 
-/// The paths to read back after a write: the folder of every written,
-/// removed or touched path (and project files themselves). Which instance a
-/// file holds can shift in a write: of two same-named siblings the second
-/// may now be written to the first's file, and a moved instance's old file
-/// is gone while its instance lives on elsewhere. The live tree's path index
-/// still has the old owners, so a file read back alone would land on the
-/// wrong instance; a folder read back pairs its children again as a fresh
-/// read does.
-pub fn read_back_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+/// The paths to read back after a write. A write that only changes
+/// properties leaves every file with the instance that held it: its paths
+/// are read back as they are. A structural one (new, removed, renamed,
+/// moved or re-classed instances) can move which file holds which instance
+/// (of two same-named siblings the second may now be written to the first's
+/// file; a moved instance's old file is gone while the instance lives on),
+/// and the live tree's path index still has the old owners, so a file read
+/// back alone could land on the wrong instance: the folder of every path
+/// (and project files themselves) is read back instead, which pairs its
+/// children again as a fresh read does.
+pub fn read_back_paths(request: &WriteRequest, paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    let structural = !request.added.is_empty()
+        || !request.removed.is_empty()
+        || request.updated.iter().any(|u| {
+            u.changed_name.is_some() || u.changed_parent.is_some() || u.changed_class_name.is_some()
+        });
+    if !structural {
+        return paths;
+    }
     let mut out: Vec<PathBuf> = Vec::with_capacity(paths.len());
     for path in paths {
         let is_project_file = crate::project::Project::is_project_file(&path);

@@ -148,14 +148,17 @@ pub fn syncback(
     options: SyncbackOptions,
 ) -> Result<SyncbackResult, SyncbackError> {
     let options = options.resolved(project);
+    let mut phases = crate::timing::Phases::new("syncback");
     let rules = project.syncback_rules.clone().unwrap_or_default();
     check_root(project, &dom)?;
     let (removed, left_out) = prepare::prepare(&mut dom, project, &rules)?;
+    phases.mark("prepare");
 
     let previous = match (options.incremental, old_tree) {
         (true, Some(tree)) => Some(incremental::Previous::new(tree, vfs, &dom)),
         _ => None,
     };
+    phases.mark("previous");
     let context = layout::Context::for_project(project, None);
     let mut planner = layout::Planner::new(&dom, vfs, previous.as_ref(), &rules);
     planner.node(
@@ -166,6 +169,7 @@ pub fn syncback(
         &HashSet::new(),
     )?;
     let mut layout = planner.layout;
+    phases.mark("layout");
     layout.keep.insert(project.file_location.clone());
     layout
         .keep
@@ -205,6 +209,7 @@ pub fn syncback(
         keep_look: options.incremental,
     };
     let emitted = emitter.emit()?;
+    phases.mark("emit");
 
     let mut changes = ChangeSet::default();
     let mut warnings = left_out;
@@ -272,6 +277,7 @@ pub fn syncback(
     }
     changes.removals = scan.removals;
     warnings.extend(scan.warnings);
+    phases.mark("orphans");
 
     // `ignorePaths`: never written, never removed.
     let is_ignored = |path: &Path| {
@@ -283,6 +289,7 @@ pub fn syncback(
     changes.kept = layout.unchanged_files;
 
     let instances = layout.entries.len();
+    phases.log();
     // Freeing a large tree takes a while and nothing waits for it.
     drop(layout);
     std::thread::spawn(move || drop(dom));
