@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use common::files::files;
 use common::live::LiveServer;
-use common::roundtrip::build_differences;
+use common::roundtrip::{build_and_read, build_differences};
 use common::two_way::changes;
 use mlua::prelude::*;
 use plugin_harness::{dom, Driver, Harness};
+use rbx_dom_weak::types::Variant;
 use rbx_dom_weak::{InstanceBuilder, WeakDom};
 
 /// The differences between the DataModel and a fresh build, or None.
@@ -270,5 +271,127 @@ fn studio_edits_reach_the_files_and_the_folder_builds_to_studio() {
         Vec::<String>::new(),
         "a play test's edit was written"
     );
+    drop(server);
+}
+
+/// The instance at `path` (names separated by `/`) below the root.
+fn find(dom: &WeakDom, path: &str) -> rbx_dom_weak::types::Ref {
+    let mut current = dom.root_ref();
+    for name in path.split('/') {
+        current = *dom
+            .get_by_ref(current)
+            .unwrap()
+            .children()
+            .iter()
+            .find(|c| dom.get_by_ref(**c).unwrap().name == name)
+            .unwrap_or_else(|| panic!("no {path}"));
+    }
+    current
+}
+
+#[test]
+fn on_the_first_sync_each_item_can_let_studio_win_skip_or_let_the_files_win() {
+    let (_dir, project) = common::repo_copy("examples/demo-place", "demo");
+    let server = LiveServer::start(&project, &[]);
+    // Studio holds the game, but: Remotes is missing, the Baseplate is half
+    // transparent, a Part the project does not have was added, and the
+    // message of the day and a script's source were edited.
+    let mut place = build_and_read(&project, true);
+    let remotes = find(&place, "ReplicatedStorage/Remotes");
+    place.destroy(remotes);
+    let baseplate = find(&place, "Workspace/Baseplate");
+    place
+        .get_by_ref_mut(baseplate)
+        .unwrap()
+        .properties
+        .insert("Transparency".into(), Variant::Float32(0.5));
+    let workspace = find(&place, "Workspace");
+    place.insert(
+        workspace,
+        InstanceBuilder::new("Part").with_name("StudioOnly"),
+    );
+    let motd = find(&place, "ReplicatedStorage/Motd");
+    place
+        .get_by_ref_mut(motd)
+        .unwrap()
+        .properties
+        .insert("Value".into(), Variant::String("Studio's welcome".into()));
+    let main = find(&place, "ServerScriptService/Main");
+    place
+        .get_by_ref_mut(main)
+        .unwrap()
+        .properties
+        .insert("Source".into(), Variant::String("print('studio')\n".into()));
+
+    let harness = Harness::new();
+    let game = dom::load_place(place);
+    let driver = Driver::new(&harness, game, server.address.port(), "");
+    driver.press("sync");
+    assert_eq!(driver.page(), "Confirming", "{}", driver.texts());
+    let before = files(&project);
+    studio(
+        &driver,
+        "local want = {
+             ['ReplicatedStorage.Remotes'] = 'Studio wins',
+             ['Workspace.StudioOnly'] = 'Studio wins',
+             ['Workspace.Baseplate'] = 'Studio wins',
+             ['ReplicatedStorage.Motd'] = 'Skip',
+         }
+         local chosen = 0
+         for _, item in driver.app.state.summary do
+             local label = want[item.path]
+             if label then
+                 driver.choose('choice:' .. item.key, label)
+                 chosen += 1
+             end
+         end
+         assert(chosen == 4, 'the four items are listed: ' .. chosen)",
+    );
+    driver.press("accept");
+    assert_eq!(driver.page(), "Connected", "{}", driver.texts());
+
+    // Studio's side went to the files; the skipped item stayed as it was
+    // on both sides; the script's source (files win) came into Studio.
+    assert_eq!(
+        changes(&before, &files(&project)),
+        [
+            "- src/ReplicatedStorage/Remotes/Legacy.model.json",
+            "- src/ReplicatedStorage/Remotes/Scored.model.json5",
+            "- src/ReplicatedStorage/Remotes/init.meta.json5",
+            "~ src/Workspace/Baseplate.model.json5",
+            "+ src/Workspace/StudioOnly.model.json5",
+        ]
+    );
+    assert!(
+        std::fs::read_to_string(project.join("src/Workspace/Baseplate.model.json5"))
+            .unwrap()
+            .contains("Transparency: 0.5")
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join("src/ReplicatedStorage/Motd.txt")).unwrap(),
+        "Welcome to the demo place!"
+    );
+    let mut synced = driver.place();
+    let studio_motd = find(&synced, "ReplicatedStorage/Motd");
+    assert_eq!(
+        synced
+            .get_by_ref(studio_motd)
+            .unwrap()
+            .properties
+            .get(&"Value".into()),
+        Some(&Variant::String("Studio's welcome".into()))
+    );
+    // But for the skipped value, Studio and the files now agree.
+    synced
+        .get_by_ref_mut(studio_motd)
+        .unwrap()
+        .properties
+        .insert(
+            "Value".into(),
+            Variant::String("Welcome to the demo place!".into()),
+        );
+    if let Some(report) = build_differences(&synced, &project) {
+        panic!("Studio and the files differ:\n{report}");
+    }
     drop(server);
 }
