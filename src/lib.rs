@@ -13,6 +13,7 @@ pub mod project;
 pub mod reflection;
 pub mod serve;
 pub mod snapshot;
+pub mod sourcemap;
 pub mod syncback;
 pub mod timing;
 pub mod value;

@@ -1,6 +1,8 @@
 //! Build fixtures: one folder per case under `rojo-test/build-tests/`, each
 //! with an insta snapshot (`rojo-test/build-test-snapshots/`) of the built
-//! tree and any warnings, or of the error the build stops with.
+//! tree, any warnings and the sourcemap (`atlas sourcemap
+//! --include-non-scripts` run inside the fixture), or of the error the build
+//! stops with.
 //!
 //! Every case also runs the real `build` into a temporary `.rbxm`: a case
 //! that fails must leave no output file, and one that succeeds must write a
@@ -54,6 +56,16 @@ fn run(name: &str) {
             for warning in &loaded.ref_warnings {
                 text.push_str(&format!("warning: {warning}\n"));
             }
+            // The sourcemap (every instance) from inside the fixture.
+            let options = atlas::sourcemap::SourcemapOptions {
+                include_non_scripts: true,
+                absolute: false,
+                base: dir.clone(),
+            };
+            let map = atlas::sourcemap::sourcemap(&loaded.tree, &StdVfs, &options);
+            text.push_str("sourcemap:\n");
+            text.push_str(&serde_json::to_string_pretty(&map).unwrap());
+            text.push('\n');
             text
         }
         Err(err) => {

@@ -319,3 +319,88 @@ fn building_a_place_project_as_a_model_warns() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sourcemap_prints_scripts_and_writes_every_instance_with_paths_from_the_current_folder() {
+    let printed = atlas()
+        .args(["sourcemap", "examples/demo-place"])
+        .output()
+        .unwrap();
+    assert!(
+        printed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let map: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(map["className"], "DataModel");
+    let text = map.to_string();
+    assert!(
+        text.contains("\"examples/demo-place/src/ReplicatedStorage/Util.luau\""),
+        "{text}"
+    );
+    // Scripts only: no Part, no StringValue.
+    assert!(!text.contains("\"Part\""), "{text}");
+    assert!(!text.contains("Motd"), "{text}");
+
+    let temp = common::temp_dir();
+    let output = temp.path().join("sourcemap.json");
+    let written = atlas()
+        .args(["sourcemap", "--include-non-scripts", "--absolute", "-o"])
+        .arg(&output)
+        .arg("examples/demo-place")
+        .output()
+        .unwrap();
+    assert!(written.status.success());
+    let map: serde_json::Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    let text = map.to_string();
+    assert!(text.contains("\"Motd\""), "{text}");
+    let absolute = std::path::absolute("examples/demo-place/src/ReplicatedStorage/Motd.txt")
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(text.contains(&format!("\"{absolute}\"")), "{text}");
+}
+
+#[test]
+fn sourcemap_watch_writes_again_after_a_file_is_added() {
+    let temp = common::temp_dir();
+    let project = temp.path().join("demo");
+    common::roundtrip::copy_dir(Path::new("examples/demo-place"), &project, false);
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Guard(
+        atlas()
+            .args(["sourcemap", "--watch", "-o", "sourcemap.json"])
+            .current_dir(&project)
+            .spawn()
+            .unwrap(),
+    );
+    let map = project.join("sourcemap.json");
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&map) {
+                if text.contains(needle) {
+                    return text;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sourcemap.json never held {needle}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for("\"src/ReplicatedStorage/Util.luau\"");
+    common::write_file(
+        &project.join("src/ServerScriptService/Added.server.luau"),
+        "print('added')\n",
+    );
+    let text = wait_for("\"src/ServerScriptService/Added.server.luau\"");
+    let _: serde_json::Value = serde_json::from_str(&text).expect("whole JSON, never half");
+}

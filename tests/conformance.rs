@@ -1,5 +1,7 @@
 //! Rojo conformance: every fixture in `../shared/conformance/rojo-build/`
-//! must build to the same tree as the `expected.rbxm` Rojo 7.7 wrote for it.
+//! must build to the same tree as the `expected.rbxm` Rojo 7.7 wrote for it,
+//! and give the sourcemaps Rojo 7.7 writes for it
+//! (`../shared/conformance/rojo-sourcemap/`).
 //! Floats compare within 1e-4, since the expected files come from another
 //! tool; a property absent on one side equals the class default.
 
@@ -45,6 +47,40 @@ fn check(name: &str) {
     );
     assert!(comparison.is_equal(), "{name}: {}", comparison.report(40));
     assert!(comparison.instances_compared > 0);
+    check_sourcemaps(name, &fixture);
+}
+
+/// `atlas sourcemap` run inside the fixture equals, as JSON, what Rojo 7.7
+/// writes there (`X.json`: every instance; `X.scripts.json`: scripts only).
+fn check_sourcemaps(name: &str, fixture: &std::path::Path) {
+    let dir = common::shared_dir()
+        .join("conformance")
+        .join("rojo-sourcemap");
+    if !common::have_shared(&dir) {
+        return;
+    }
+    let project = atlas::project::Project::locate(fixture).unwrap();
+    let loaded = atlas::build::load_tree(&atlas::vfs::StdVfs, &project).unwrap();
+    for (include_non_scripts, file) in [
+        (true, format!("{name}.json")),
+        (false, format!("{name}.scripts.json")),
+    ] {
+        let options = atlas::sourcemap::SourcemapOptions {
+            include_non_scripts,
+            absolute: false,
+            base: fixture.to_path_buf(),
+        };
+        let ours: serde_json::Value = serde_json::from_slice(&atlas::sourcemap::to_json(
+            atlas::sourcemap::sourcemap(&loaded.tree, &atlas::vfs::StdVfs, &options).as_ref(),
+        ))
+        .unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(&file)).unwrap()).unwrap();
+        assert_eq!(
+            ours, expected,
+            "{name}: the sourcemap differs from Rojo's {file}"
+        );
+    }
 }
 
 macro_rules! conformance_tests {

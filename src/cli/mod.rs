@@ -4,6 +4,7 @@
 mod build;
 mod plugin;
 mod serve;
+mod sourcemap;
 mod syncback;
 
 use std::io::Write;
@@ -53,6 +54,8 @@ pub enum Command {
     Serve(serve::ServeCommand),
     /// Install or remove the Atlas Studio plugin.
     Plugin(plugin::PluginCommand),
+    /// Write the sourcemap luau-lsp reads (JSON: every script, its files).
+    Sourcemap(sourcemap::SourcemapCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Syncback(command) => command.run(),
         Command::Serve(command) => command.run(),
         Command::Plugin(command) => command.run(),
+        Command::Sourcemap(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

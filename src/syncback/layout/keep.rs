@@ -167,9 +167,11 @@ impl<'a> Planner<'a> {
                 .find(|name| previous.knows(&path.join(name)))
                 .unwrap_or_else(|| init_meta_name(context));
             let unchanged = same.own(referent);
-            let mut keep_paths = unchanged
-                .then(|| self.old_files(previous, old))
-                .unwrap_or_default();
+            let mut keep_paths = if unchanged {
+                self.old_files(previous, old)
+            } else {
+                Vec::new()
+            };
             // A `.gitkeep` stays with an unchanged folder, unless the empty
             // folder it kept got children; a folder written again gets one
             // only if it is empty and has nothing else (as a fresh syncback
@@ -263,9 +265,11 @@ impl<'a> Planner<'a> {
             stem: stem.to_owned(),
             with_meta: !whole_subtree,
             extension: Some(extension),
-            keep_paths: unchanged
-                .then(|| self.old_files(previous, old))
-                .unwrap_or_default(),
+            keep_paths: if unchanged {
+                self.old_files(previous, old)
+            } else {
+                Vec::new()
+            },
             nested_project: None,
             entry: Entry {
                 segment: fs_name.to_owned(),
