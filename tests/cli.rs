@@ -404,3 +404,85 @@ fn sourcemap_watch_writes_again_after_a_file_is_added() {
     let text = wait_for("\"src/ServerScriptService/Added.server.luau\"");
     let _: serde_json::Value = serde_json::from_str(&text).expect("whole JSON, never half");
 }
+
+#[test]
+fn init_makes_each_kind_of_project_that_builds_and_serves_and_refuses_to_overwrite() {
+    let temp = common::temp_dir();
+    for (kind, output, scripts) in [
+        ("place", "game.rbxl", &["main", "main", "Hello"][..]),
+        ("model", "model.rbxm", &["model"][..]),
+        ("plugin", "plugin.rbxm", &["plugin"][..]),
+    ] {
+        let folder = temp.path().join(kind);
+        let made = atlas()
+            .args(["init", "--kind", kind])
+            .arg(&folder)
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        for file in [
+            "default.project.json5",
+            ".gitignore",
+            "README.md",
+            ".atlas/project.schema.json",
+        ] {
+            assert!(folder.join(file).is_file(), "{kind}: no {file}");
+        }
+        let have_git = Command::new("git").arg("--version").output().is_ok();
+        assert_eq!(
+            folder.join(".git").is_dir(),
+            have_git,
+            "{kind}: a repository exactly when git is installed"
+        );
+
+        let built = folder.join(output);
+        let result = atlas()
+            .arg("build")
+            .arg(&folder)
+            .arg("-o")
+            .arg(&built)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "{kind}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        let dom = common::read_dom_file(&built);
+        let mut names: Vec<&str> = dom
+            .descendants()
+            .filter(|i| i.class.as_str().ends_with("Script"))
+            .map(|i| i.name.as_str())
+            .collect();
+        names.sort();
+        let mut expected = scripts.to_vec();
+        expected.sort();
+        assert_eq!(names, expected, "{kind}: the scripts built");
+
+        let server = common::live::LiveServer::start(&folder, &[]);
+        assert_eq!(server.info()["projectName"], kind, "{kind}: serves");
+        drop(server);
+
+        // A second init writes nothing and says why.
+        let before = std::fs::read(folder.join("default.project.json5")).unwrap();
+        let again = atlas()
+            .args(["init", "--kind", kind])
+            .arg(&folder)
+            .output()
+            .unwrap();
+        assert!(!again.status.success(), "{kind}: a second init succeeded");
+        let stderr = String::from_utf8_lossy(&again.stderr);
+        assert!(
+            stderr.contains("writes nothing over existing files"),
+            "{kind}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(folder.join("default.project.json5")).unwrap(),
+            before
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! subcommand; each is a thin adapter over the library.
 
 mod build;
+mod init;
 mod plugin;
+mod schema;
 mod serve;
 mod sourcemap;
 mod syncback;
@@ -54,6 +56,10 @@ pub enum Command {
     Serve(serve::ServeCommand),
     /// Install or remove the Atlas Studio plugin.
     Plugin(plugin::PluginCommand),
+    /// Print the JSON schema of project, meta or model files.
+    Schema(schema::SchemaCommand),
+    /// Start a new project (place, model or plugin) that builds and serves.
+    Init(init::InitCommand),
     /// Write the sourcemap luau-lsp reads (JSON: every script, its files).
     Sourcemap(sourcemap::SourcemapCommand),
 }
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
         Command::Serve(command) => command.run(),
         Command::Plugin(command) => command.run(),
         Command::Sourcemap(command) => command.run(),
+        Command::Init(command) => command.run(),
+        Command::Schema(command) => command.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::json::{self, Json5Error};
 
-pub use node::{PathNode, ProjectNode};
+pub use node::{PathNode, ProjectNode, SPECIAL_KEYS};
 pub use sync_rule::{default_rule_for, Middleware, SyncRule};
 pub use syncback_rules::SyncbackRules;
 

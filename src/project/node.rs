@@ -88,6 +88,17 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+/// The `$` keys a project node reads (every other key is a child). The
+/// project schema lists exactly these (`tests/schemas.rs`).
+pub const SPECIAL_KEYS: [&str; 6] = [
+    "$className",
+    "$path",
+    "$properties",
+    "$attributes",
+    "$ignoreUnknownInstances",
+    "$id",
+];
+
 #[derive(serde::Deserialize)]
 #[serde(untagged, expecting = "a path string or {optional: \"path\"}")]
 enum RawPath {
