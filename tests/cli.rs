@@ -486,3 +486,88 @@ fn init_makes_each_kind_of_project_that_builds_and_serves_and_refuses_to_overwri
         );
     }
 }
+
+#[test]
+fn the_progress_line_shows_on_a_terminal_only_and_not_with_quiet() {
+    let temp = common::temp_dir();
+    let output = temp.path().join("game.rbxl");
+    // Not a terminal: no progress line, the summary on stdout.
+    let piped = atlas()
+        .args(["build", "examples/demo-place", "-o"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(piped.status.success());
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("building"));
+    assert!(String::from_utf8_lossy(&piped.stdout).starts_with("Built"));
+
+    // A terminal (through `script`, when the system has it).
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED the terminal half: `script` (util-linux) is not installed");
+        return;
+    }
+    let run = |extra: &str| {
+        let command = format!(
+            "{} build {extra} examples/demo-place -o {}",
+            env!("CARGO_BIN_EXE_atlas"),
+            output.display()
+        );
+        let result = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(result.status.success(), "{command}");
+        String::from_utf8_lossy(&result.stdout).into_owned()
+    };
+    let shown = run("");
+    assert!(shown.contains("building"), "{shown:?}");
+    assert!(shown.contains("Built"), "{shown:?}");
+    let quiet = run("-q");
+    assert!(!quiet.contains("building"), "{quiet:?}");
+    assert!(quiet.contains("Built"), "{quiet:?}");
+}
+
+#[test]
+fn serve_verbose_logs_which_files_changed_and_what_they_did_to_which_instances() {
+    use std::io::{BufRead, BufReader};
+    let temp = common::temp_dir();
+    let project = temp.path().join("demo");
+    common::roundtrip::copy_dir(Path::new("examples/demo-place"), &project, false);
+    let mut child = atlas()
+        .args(["serve", "-v", "--port", "0"])
+        .arg(&project)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    struct Guard(std::process::Child);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Guard(child);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let wait_for = |needle: &str| loop {
+        let line = receiver
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no line with {needle:?} within 30 s"));
+        if line.contains(needle) {
+            return line;
+        }
+    };
+    wait_for("serving");
+    common::write_file(
+        &project.join("src/ReplicatedStorage/Util.luau"),
+        "return 5\n",
+    );
+    wait_for("changed: src/ReplicatedStorage/Util.luau");
+    wait_for("updated ReplicatedStorage/Util: Source");
+}

@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use super::progress::Progress;
 use crate::build::write_output;
 use crate::dom_file::DomFileKind;
 use crate::serve::ServeSession;
@@ -34,8 +35,10 @@ impl BuildCommand {
             return self.watch();
         }
         let start = Instant::now();
+        let progress = Progress::start(format!("building {}", self.output.display()));
         let summary = crate::build::build(&StdVfs, &self.project, &self.output)
             .with_context(|| format!("could not build {}", self.project.display()))?;
+        progress.finish();
         println!(
             "Built {} from {} ({} instances) in {:.2}s",
             summary.output.display(),
@@ -56,8 +59,10 @@ impl BuildCommand {
                 self.output.display()
             );
         };
+        let progress = Progress::start(format!("reading {}", self.project.display()));
         let session = ServeSession::new(&self.project)
             .with_context(|| format!("could not build {}", self.project.display()))?;
+        progress.finish();
         let queue = session.queue().clone();
         let mut changed = queue.subscribe();
         let mut cursor = queue.cursor();

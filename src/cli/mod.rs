@@ -4,6 +4,7 @@
 mod build;
 mod init;
 mod plugin;
+mod progress;
 mod schema;
 mod serve;
 mod sourcemap;
@@ -33,6 +34,10 @@ pub struct GlobalOptions {
     /// More output: -v for debug, -vv for trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Less output: no progress line, only warnings, errors and results.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
 
     /// When to color output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
@@ -68,6 +73,7 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
+    progress::set_quiet(cli.global.quiet);
     let result = match cli.command {
         Command::Build(command) => command.run(),
         Command::Syncback(command) => command.run(),
@@ -97,6 +103,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging(global: &GlobalOptions) {
     let level = match global.verbose {
+        _ if global.quiet => log::LevelFilter::Warn,
         0 => log::LevelFilter::Info,
         1 => log::LevelFilter::Debug,
         _ => log::LevelFilter::Trace,

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use super::progress::Progress;
 use crate::project::Project;
 use crate::serve::ServeSession;
 use crate::syncback::{describe, SyncbackOptions};
@@ -55,7 +56,10 @@ impl ServeCommand {
         let mut last_error: Option<String> = None;
         loop {
             let start = Instant::now();
-            let session = match ServeSession::new(&self.project) {
+            let progress = Progress::start(format!("reading {}", self.project.display()));
+            let read = ServeSession::new(&self.project);
+            progress.finish();
+            let session = match read {
                 Ok(session) => {
                     last_error = None;
                     session

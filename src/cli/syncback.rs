@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 
+use super::progress::Progress;
 use crate::dom_file::{self, Container, DomFileKind};
 use crate::project::Project;
 use crate::syncback::{self, describe, list_lines, SyncbackOptions};
@@ -58,6 +59,7 @@ impl SyncbackCommand {
                 self.input.display()
             );
         };
+        let progress = Progress::start(format!("reading {}", self.input.display()));
         let bytes = std::fs::read(&self.input)
             .with_context(|| format!("could not read {}", self.input.display()))?;
         let mut dom = dom_file::read(&bytes, kind.encoding)
@@ -71,9 +73,11 @@ impl SyncbackCommand {
             incremental: self.incremental,
             clean: self.clean,
         };
+        progress.set(format!("laying out {}", project_file.display()));
         let syncback::Plan { project, result } =
             syncback::plan(&StdVfs, &project_file, dom, options)
                 .with_context(|| format!("could not sync {} back", self.input.display()))?;
+        progress.finish();
         if !self.incremental && options.resolved(&project).incremental {
             log::info!("incremental mode: the project's syncbackRules.incremental asks for it (--clean lays it out afresh)");
         }
@@ -110,7 +114,9 @@ impl SyncbackCommand {
             }
         }
 
+        let progress = Progress::start(format!("writing {}", project.folder.display()));
         let applied = result.changes.apply(&project.folder)?;
+        progress.finish();
         println!(
             "Syncback: {} ({} instances) in {:.2}s",
             describe(&applied),

@@ -10,7 +10,7 @@
 //! good instances and is tried again with the next batch.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rbx_dom_weak::types::Ref;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -195,6 +195,26 @@ impl Processor {
         let start = Instant::now();
         paths.sort();
         paths.dedup();
+        if log::log_enabled!(log::Level::Debug) {
+            let shown: Vec<String> = paths
+                .iter()
+                .take(20)
+                .map(|p| {
+                    let folder = self.root_project.parent().unwrap_or(Path::new(""));
+                    p.strip_prefix(folder).unwrap_or(p).display().to_string()
+                })
+                .collect();
+            let more = paths.len().saturating_sub(shown.len());
+            log::debug!(
+                "changed: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
         if rescan {
             self.vfs.clear();
         } else {
@@ -344,6 +364,20 @@ impl Processor {
         }
         let message = PatchMessage::new(&tree, patch);
         if log::log_enabled!(log::Level::Debug) {
+            for added in message
+                .added
+                .iter()
+                .filter(|a| !message.added.iter().any(|other| other.id == a.parent))
+            {
+                log::debug!(
+                    "added {} ({})",
+                    crate::snapshot::refs::instance_path(tree.dom(), added.id),
+                    added.class_name
+                );
+            }
+            if !message.removed.is_empty() {
+                log::debug!("removed {} instance(s)", message.removed.len());
+            }
             for update in &message.updated {
                 let mut what: Vec<String> = update
                     .changed_properties
