@@ -412,6 +412,95 @@ fn bad_requests_are_refused_and_change_nothing() {
     assert!(files(&root).contains_key("src/ReplicatedStorage/OldModule.luau"));
 }
 
+#[test]
+fn malformed_chunks_are_refused_over_http_and_change_nothing() {
+    let (_dir, root) = fixture_copy();
+    let server = LiveServer::start(&root, &[]);
+    // Workspace holds a Part and points PrimaryPart at it (one carrier).
+    let lamp = InstanceBuilder::new("Part").with_name("Lamp");
+    let lamp_ref = lamp.referent();
+    let (data, chunks) = split(&place(vec![service("Workspace")
+        .with_property("PrimaryPart", Variant::Ref(lamp_ref))
+        .with_child(lamp)]))
+    .unwrap();
+    assert_eq!(chunks[0].refs, vec![("PrimaryPart".to_owned(), 1)]);
+
+    // The Part is taken as the carrier (and the carrier left over).
+    let mut wrong = chunks.clone();
+    wrong[0].child_count = 0;
+    assert_refused(
+        &server,
+        &root,
+        &SyncbackBody::new(&data, &wrong).encode(),
+        400,
+        "reference carrier 1 is a Part, not an ObjectValue",
+    );
+    // A service sent twice.
+    let mut twice = chunks.clone();
+    let mut again = chunks[0].clone();
+    again.child_count = 0;
+    again.ref_target_count = 0;
+    again.refs.clear();
+    twice.push(again);
+    assert_refused(
+        &server,
+        &root,
+        &SyncbackBody::new(&data, &twice).encode(),
+        400,
+        "service Workspace is sent twice",
+    );
+    // A refs index that is not a whole number.
+    let mut body = SyncbackBody::new(&data, &chunks);
+    body.ref_index_offset = 0.5;
+    assert_refused(
+        &server,
+        &root,
+        &body.encode(),
+        400,
+        "is not a carrier index",
+    );
+    // A refs name that is not a Ref property of the service (it used to
+    // get a Ref value put in).
+    let mut not_a_ref = chunks.clone();
+    not_a_ref[0].refs = vec![("Gravity".to_owned(), 1)];
+    assert_refused(
+        &server,
+        &root,
+        &SyncbackBody::new(&data, &not_a_ref).encode(),
+        400,
+        "refs.Gravity is not a reference property of Workspace",
+    );
+}
+
+#[test]
+fn parity_an_empty_data_blob_with_services_that_only_have_properties() {
+    let (data, chunks) = split(&place(vec![
+        service("Lighting").with_property("Brightness", 3.0f32),
+        service("Workspace"),
+    ]))
+    .unwrap();
+    assert!(chunks
+        .iter()
+        .all(|c| c.child_count == 0 && c.ref_target_count == 0));
+    // The plugin sends no blob at all when nothing is serialized.
+    let _ = data;
+    let empty: &[u8] = &[];
+    let (live_dir, live_root) = fixture_copy();
+    {
+        let server = LiveServer::start(&live_root, &[]);
+        let session = server.session_id();
+        let (status, body) = server.post_syncback(&SyncbackBody::new(empty, &chunks).encode());
+        assert_eq!(status, 200, "{body}");
+        server.wait_for_new_session(&session);
+    }
+    let (_cli_dir, cli_root) = cli_syncback(empty, &chunks);
+    assert_same_files(&live_root, &cli_root);
+    // Lighting is a project node: its property goes into the project file.
+    let project = std::fs::read_to_string(live_root.join("default.project.json5")).unwrap();
+    assert!(project.contains("Brightness"), "{project}");
+    drop(live_dir);
+}
+
 fn project_with_place_ids(root: &Path, ids: &str) {
     let path = root.join("default.project.json5");
     let text = std::fs::read_to_string(&path).unwrap();

@@ -403,3 +403,50 @@ fn what_a_project_file_declares_is_not_removed_or_renamed_from_studio() {
     }
     assert_eq!(changes(&before, &files(&root)), Vec::<String>::new());
 }
+
+#[test]
+fn a_panic_while_writing_answers_500_and_live_sync_goes_on() {
+    let (_dir, root) = common::repo_copy("examples/demo-place", "demo");
+    let server = LiveServer::start_with_env(&root, &[], &[("ATLAS_TEST_PANIC_IN_WRITE", "1")]);
+    let read = read_all(&server);
+    let util = id_at(&read, "ReplicatedStorage/Util");
+    let before = files(&root);
+    let (status, answer) = server.post_write(&json!({
+        "sessionId": server.session_id(), "removed": [],
+        "updated": [{ "id": util, "changedProperties": { "Source": { "String": "ATLAS_TEST_PANIC" } } }],
+    }));
+    assert_eq!(status, 500, "{answer}");
+    assert!(
+        answer["details"]
+            .as_str()
+            .unwrap()
+            .contains("internal error"),
+        "{answer}"
+    );
+    assert_eq!(changes(&before, &files(&root)), Vec::<String>::new());
+
+    // The same server still writes, and still follows the files.
+    let changed = changed_by(&root, || {
+        write(
+            &server,
+            json!([]),
+            json!({}),
+            json!([{ "id": util, "changedProperties": { "Source": { "String": "return 7\n" } } }]),
+        );
+    });
+    assert_eq!(changed, ["~ src/ReplicatedStorage/Util.luau"]);
+    common::write_file(&root.join("src/ReplicatedStorage/Util.luau"), "return 8\n");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let read = read_all(&server);
+        let id = id_at(&read, "ReplicatedStorage/Util");
+        if read["instances"][&id]["Properties"]["Source"]["String"] == "return 8\n" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file edit never reached the tree"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

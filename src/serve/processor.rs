@@ -109,20 +109,59 @@ impl Processor {
             }
             if !paths.is_empty() || rescan {
                 let start = Instant::now();
-                self.handle(paths, rescan);
-                if rescan {
+                if self
+                    .guarded("reading changed files", |p| p.handle(paths, rescan))
+                    .is_none()
+                {
+                    self.recover();
+                } else if rescan {
                     self.ignore_rescans_until =
                         Instant::now() + OWN_READ_ECHO.max(start.elapsed() * 2);
                 }
             }
             if let Some(job) = write {
-                let outcome = self.write(job.request);
+                let outcome =
+                    match self.guarded("writing Studio's changes", |p| p.write(job.request)) {
+                        Some(outcome) => outcome,
+                        None => {
+                            self.recover();
+                            Err(WriteError::Internal)
+                        }
+                    };
                 if let Err(error) = &outcome {
                     log::error!("could not write Studio's changes: {error}");
                 }
                 // The client may have gone; the write stands either way.
                 let _ = job.reply.send(outcome);
             }
+        }
+    }
+
+    /// Runs one job; a panic in it (a bug) is caught and logged, so live
+    /// sync goes on: `None` then, and the caller recovers.
+    fn guarded<T>(&mut self, what: &str, job: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(self))) {
+            Ok(value) => Some(value),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".to_owned());
+                log::error!("internal error while {what} ({message}); reading the project again");
+                None
+            }
+        }
+    }
+
+    /// After a job panicked: the tree may be half-updated, so the whole
+    /// project is read again (clients get what differs).
+    fn recover(&mut self) {
+        if self
+            .guarded("reading the project again", |p| p.handle(Vec::new(), true))
+            .is_none()
+        {
+            log::error!("the project could not be read again; restart atlas serve");
         }
     }
 
@@ -147,6 +186,17 @@ impl Processor {
         let start = Instant::now();
         let mut phases = crate::timing::Phases::new("write");
         let mut request = request;
+        // Only the tests set this: a write whose first update sets a
+        // Source to this text panics, to check that nothing goes down.
+        if std::env::var_os("ATLAS_TEST_PANIC_IN_WRITE").is_some()
+            && request.updated.first().is_some_and(|u| {
+                u.changed_properties.values().any(|v| {
+                    matches!(v, Some(rbx_dom_weak::types::Variant::String(s)) if s == "ATLAS_TEST_PANIC")
+                })
+            })
+        {
+            panic!("a panic the tests asked for");
+        }
         let mut tree = lock(&self.tree);
         write::check(&tree, &request)?;
         write::settle(&tree, &mut request);

@@ -91,6 +91,12 @@ pub enum WriteError {
     NotWatching,
     #[error("the session stopped before the write was done")]
     Stopped,
+    /// A bug in Atlas stopped the write (logged); the project was read
+    /// again and live sync goes on.
+    #[error(
+        "an internal error stopped the write (see the server's log); the project was read again"
+    )]
+    Internal,
 }
 
 impl WriteError {

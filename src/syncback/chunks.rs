@@ -56,6 +56,8 @@ pub enum ChunkError {
     },
     #[error("the services account for {used} instances, but the data holds {total}")]
     Unused { used: usize, total: usize },
+    #[error("service {class}: refs.{property} is not a reference property of {class}")]
+    NotARef { class: String, property: String },
     #[error("service {class}: reference carrier {index} is a {found}, not an ObjectValue")]
     BadCarrier {
         class: String,
@@ -89,6 +91,21 @@ pub fn reconstruct(data: &[u8], services: &[ServiceChunk]) -> Result<WeakDom, Ch
             });
         }
         seen.push(&chunk.class_name);
+        for (property, _) in &chunk.refs {
+            let is_ref = reflection::property_of(ustr(&chunk.class_name), ustr(property))
+                .is_some_and(|p| {
+                    matches!(
+                        p.data_type,
+                        rbx_reflection::DataType::Value(rbx_dom_weak::types::VariantType::Ref)
+                    )
+                });
+            if !is_ref {
+                return Err(ChunkError::NotARef {
+                    class: chunk.class_name.clone(),
+                    property: property.clone(),
+                });
+            }
+        }
         let wanted = chunk.child_count as usize + chunk.ref_target_count as usize;
         let remaining = items.len() - cursor;
         if wanted > remaining {

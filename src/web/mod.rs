@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -174,7 +175,21 @@ async fn serve_connection(
 ) {
     let service = service_fn(move |request| {
         let state = state.clone();
-        async move { Ok::<_, std::convert::Infallible>(api::handle(state, request).await) }
+        async move {
+            // A bug in a handler answers 500; the server goes on.
+            let answer = std::panic::AssertUnwindSafe(api::handle(state, request))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    log::error!("internal error while answering a request (a bug in Atlas)");
+                    api::error(
+                        hyper::StatusCode::INTERNAL_SERVER_ERROR,
+                        "InternalError",
+                        "an internal error stopped this request; the server goes on",
+                    )
+                });
+            Ok::<_, std::convert::Infallible>(answer)
+        }
     });
     let connection = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)

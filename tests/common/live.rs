@@ -19,11 +19,17 @@ impl LiveServer {
     /// Starts `atlas serve PROJECT --port 0 EXTRA...` and waits for its
     /// start line.
     pub fn start(project: &Path, extra: &[&str]) -> LiveServer {
+        LiveServer::start_with_env(project, extra, &[])
+    }
+
+    /// [`LiveServer::start`] with environment variables set for the server.
+    pub fn start_with_env(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> LiveServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
             .arg("serve")
             .arg(project)
             .args(["--port", "0"])
             .args(extra)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -244,6 +250,8 @@ pub struct SyncbackBody<'a> {
     pub place_id: Option<f64>,
     pub data: &'a [u8],
     pub services: &'a [atlas::syncback::chunks::ServiceChunk],
+    /// Added to every `refs` index (0.5 makes a malformed request).
+    pub ref_index_offset: f64,
 }
 
 impl<'a> SyncbackBody<'a> {
@@ -254,6 +262,7 @@ impl<'a> SyncbackBody<'a> {
             place_id: None,
             data,
             services,
+            ref_index_offset: 0.0,
         }
     }
 
@@ -265,7 +274,7 @@ impl<'a> SyncbackBody<'a> {
                 s.serialize_bytes(self.0)
             }
         }
-        struct Chunk<'a>(&'a atlas::syncback::chunks::ServiceChunk);
+        struct Chunk<'a>(&'a atlas::syncback::chunks::ServiceChunk, f64);
         impl serde::Serialize for Chunk<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 let c = self.0;
@@ -285,7 +294,7 @@ impl<'a> SyncbackBody<'a> {
                 let refs: std::collections::BTreeMap<&str, f64> = c
                     .refs
                     .iter()
-                    .map(|(k, v)| (k.as_str(), *v as f64))
+                    .map(|(k, v)| (k.as_str(), *v as f64 + self.1))
                     .collect();
                 map.serialize_entry("refs", &refs)?;
                 map.end()
@@ -302,7 +311,11 @@ impl<'a> SyncbackBody<'a> {
                     map.serialize_entry("placeId", &id)?;
                 }
                 map.serialize_entry("data", &Bin(b.data))?;
-                let chunks: Vec<Chunk> = b.services.iter().map(Chunk).collect();
+                let chunks: Vec<Chunk> = b
+                    .services
+                    .iter()
+                    .map(|c| Chunk(c, b.ref_index_offset))
+                    .collect();
                 map.serialize_entry("services", &chunks)?;
                 map.end()
             }
