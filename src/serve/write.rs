@@ -335,7 +335,7 @@ pub fn touched_paths(tree: &InstanceTree, request: &WriteRequest) -> Vec<PathBuf
 /// (of two same-named siblings the second may now be written to the first's
 /// file; a moved instance's old file is gone while the instance lives on),
 /// and the live tree's path index still has the old owners, so a file read
-/// back alone could land on the wrong instance: the folder of every path
+/// back alone could land on the wrong instance: the folder of every file
 /// (and project files themselves) is read back instead, which pairs its
 /// children again as a fresh read does.
 pub fn read_back_paths(request: &WriteRequest, paths: Vec<PathBuf>) -> Vec<PathBuf> {
@@ -349,6 +349,12 @@ pub fn read_back_paths(request: &WriteRequest, paths: Vec<PathBuf>) -> Vec<PathB
     }
     let mut out: Vec<PathBuf> = Vec::with_capacity(paths.len());
     for path in paths {
+        // A folder is read back as it is (its parent would be a far bigger
+        // read: a paste into Workspace would read every service again).
+        if path.is_dir() {
+            out.push(path);
+            continue;
+        }
         let is_project_file = crate::project::Project::is_project_file(&path);
         if let Some(parent) = path.parent() {
             out.push(parent.to_path_buf());
