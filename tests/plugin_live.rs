@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::compare::{compare, CompareOptions};
+use common::instance_at as find;
 use common::live::LiveServer;
 use common::roundtrip::{build_and_read, build_differences};
 use plugin_harness::{dom, Driver, Harness};
@@ -129,21 +130,6 @@ fn sync_into_an_empty_place_equals_the_build_then_follows_edits() {
     }
     assert_eq!(driver.page(), "Connected");
     assert!(driver.recordings().len() > 20, "one recording per patch");
-}
-
-/// The instance at `path` (names separated by `/`) below the root.
-fn find(dom: &WeakDom, path: &str) -> rbx_dom_weak::types::Ref {
-    let mut current = dom.root_ref();
-    for name in path.split('/') {
-        current = *dom
-            .get_by_ref(current)
-            .unwrap()
-            .children()
-            .iter()
-            .find(|c| dom.get_by_ref(**c).unwrap().name == name)
-            .unwrap_or_else(|| panic!("no {path}"));
-    }
-    current
 }
 
 #[test]

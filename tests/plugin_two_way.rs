@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::files::files;
+use common::instance_at as find;
 use common::live::LiveServer;
 use common::roundtrip::{build_and_read, build_differences};
 use common::two_way::changes;
@@ -272,21 +273,6 @@ fn studio_edits_reach_the_files_and_the_folder_builds_to_studio() {
         "a play test's edit was written"
     );
     drop(server);
-}
-
-/// The instance at `path` (names separated by `/`) below the root.
-fn find(dom: &WeakDom, path: &str) -> rbx_dom_weak::types::Ref {
-    let mut current = dom.root_ref();
-    for name in path.split('/') {
-        current = *dom
-            .get_by_ref(current)
-            .unwrap()
-            .children()
-            .iter()
-            .find(|c| dom.get_by_ref(**c).unwrap().name == name)
-            .unwrap_or_else(|| panic!("no {path}"));
-    }
-    current
 }
 
 #[test]

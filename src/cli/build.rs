@@ -63,10 +63,7 @@ impl BuildCommand {
         let session = ServeSession::new(&self.project)
             .with_context(|| format!("could not build {}", self.project.display()))?;
         progress.finish();
-        let queue = session.queue().clone();
-        let mut changed = queue.subscribe();
-        let mut cursor = queue.cursor();
-        let write = |what: &str| {
+        super::watch::follow(&session, "Built", "Rebuilt", |what| {
             let start = Instant::now();
             let tree = session.tree();
             match write_output(tree.dom(), &self.output, kind) {
@@ -78,31 +75,6 @@ impl BuildCommand {
                 ),
                 Err(error) => log::error!("{error}"),
             }
-        };
-        write("Built");
-        log::info!(
-            "watching {} for changes (Ctrl-C to stop)",
-            session.project_folder().display()
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("could not start waiting for changes")?;
-        loop {
-            let stop = runtime.block_on(async {
-                tokio::select! {
-                    _ = crate::web::shutdown_signal() => true,
-                    result = changed.changed() => result.is_err(),
-                }
-            });
-            if stop {
-                return Ok(());
-            }
-            let (now, messages) = queue.since(cursor);
-            cursor = now;
-            if !messages.is_empty() {
-                write("Rebuilt");
-            }
-        }
+        })
     }
 }

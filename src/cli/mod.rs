@@ -9,6 +9,7 @@ mod schema;
 mod serve;
 mod sourcemap;
 mod syncback;
+mod watch;
 
 use std::io::Write;
 use std::process::ExitCode;

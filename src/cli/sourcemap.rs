@@ -82,10 +82,7 @@ impl SourcemapCommand {
     fn watch(&self, options: &SourcemapOptions) -> anyhow::Result<()> {
         let session = ServeSession::new(&self.project)
             .with_context(|| format!("could not read {}", self.project.display()))?;
-        let queue = session.queue().clone();
-        let mut changed = queue.subscribe();
-        let mut cursor = queue.cursor();
-        let write = |what: &str| {
+        super::watch::follow(&session, "Wrote", "Rewrote", |what| {
             let start = Instant::now();
             let tree = session.tree();
             match self.emit(&tree, &StdVfs, options) {
@@ -100,31 +97,6 @@ impl SourcemapCommand {
                 }
                 Err(error) => log::error!("{error:#}"),
             }
-        };
-        write("Wrote");
-        log::info!(
-            "watching {} for changes (Ctrl-C to stop)",
-            session.project_folder().display()
-        );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("could not start waiting for changes")?;
-        loop {
-            let stop = runtime.block_on(async {
-                tokio::select! {
-                    _ = crate::web::shutdown_signal() => true,
-                    result = changed.changed() => result.is_err(),
-                }
-            });
-            if stop {
-                return Ok(());
-            }
-            let (now, messages) = queue.since(cursor);
-            cursor = now;
-            if !messages.is_empty() {
-                write("Rewrote");
-            }
-        }
+        })
     }
 }

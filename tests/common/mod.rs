@@ -90,6 +90,22 @@ pub fn repo_copy(relative: &str, name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// The instance at `path` (names separated by `/`, the first of each name)
+/// below the root of `dom`.
+pub fn instance_at(dom: &rbx_dom_weak::WeakDom, path: &str) -> rbx_dom_weak::types::Ref {
+    let mut current = dom.root_ref();
+    for name in path.split('/') {
+        current = *dom
+            .get_by_ref(current)
+            .unwrap()
+            .children()
+            .iter()
+            .find(|c| dom.get_by_ref(**c).unwrap().name == name)
+            .unwrap_or_else(|| panic!("no {path}"));
+    }
+    current
+}
+
 /// Writes a file, creating its folder.
 pub fn write_file(path: &std::path::Path, text: &str) {
     if let Some(parent) = path.parent() {
