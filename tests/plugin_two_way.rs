@@ -165,6 +165,19 @@ fn studio_edits_reach_the_files_and_the_folder_builds_to_studio() {
     );
 
     session.step(
+        "tag a part and give it an attribute",
+        &format!(
+            "local part = game.Workspace.Baseplate
+             part:AddTag('Floor')
+             driver.changed(part, 'Tags')
+             part:SetAttribute('Friction', 0.25)
+             driver.changed(part, 'Attributes')
+             {FLUSH}"
+        ),
+        &["~ src/Workspace/Baseplate.model.json5"],
+    );
+
+    session.step(
         "rename the second of two same-named scripts",
         &format!(
             "local second
