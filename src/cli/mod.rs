@@ -75,7 +75,18 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.global);
     progress::set_quiet(cli.global.quiet);
-    let result = match cli.command {
+    let project = match &cli.command {
+        Command::Build(command) => Some(&command.project),
+        Command::Syncback(command) => Some(&command.project),
+        Command::Serve(command) => Some(&command.project),
+        Command::Sourcemap(command) => Some(&command.project),
+        Command::Plugin(_) | Command::Init(_) | Command::Schema(_) => None,
+    };
+    let recovered = match project {
+        Some(project) => finish_interrupted_syncback(project),
+        None => Ok(()),
+    };
+    let result = recovered.and_then(|()| match cli.command {
         Command::Build(command) => command.run(),
         Command::Syncback(command) => command.run(),
         Command::Serve(command) => command.run(),
@@ -83,7 +94,7 @@ pub fn main() -> ExitCode {
         Command::Sourcemap(command) => command.run(),
         Command::Init(command) => command.run(),
         Command::Schema(command) => command.run(),
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -100,6 +111,21 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A syncback killed halfway into this project left a journal: finish it
+/// or take it back before anything reads the project (see
+/// `syncback::journal`).
+fn finish_interrupted_syncback(project: &std::path::Path) -> anyhow::Result<()> {
+    // A project that cannot be found fails in the command, with its message.
+    let Ok(project_file) = crate::project::Project::locate(project) else {
+        return Ok(());
+    };
+    let folder = project_file.parent().unwrap_or(std::path::Path::new("."));
+    if let Some(recovery) = crate::syncback::journal::recover(folder)? {
+        log::warn!("{}", recovery.describe(folder));
+    }
+    Ok(())
 }
 
 fn init_logging(global: &GlobalOptions) {

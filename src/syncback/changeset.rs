@@ -17,7 +17,7 @@
 //!
 //! If phase 3 or 4 fails, the error lists exactly which paths had changed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -25,6 +25,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
+use super::journal::{self, Intent, Journal, JournalError};
 use crate::atomic_write::temp_path_for;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -67,7 +68,10 @@ pub enum ApplyError {
     #[error("{}: {source}; nothing was changed", path.display())]
     NothingChanged { path: PathBuf, source: io::Error },
 
-    #[error("{}: {source}; these paths had already changed: {}", path.display(), list(changed))]
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+
+    #[error("{}: {source}; these paths had already changed: {} (Atlas finishes the rest the next time it runs on this project)", path.display(), list(changed))]
     Partial {
         path: PathBuf,
         source: io::Error,
@@ -161,27 +165,16 @@ impl ChangeSet {
             .collect()
     }
 
-    /// Applies the change set to the project folder `root`.
+    /// Applies the change set to the project folder `root`, all or nothing
+    /// even if the process is killed halfway (see [`super::journal`]): an
+    /// interrupted syncback's journal is recovered first.
     pub fn apply(&self, root: &Path) -> Result<ChangeSummary, ApplyError> {
         self.check(root)?;
+        if let Some(recovery) = journal::recover(root)? {
+            log::warn!("{}", recovery.describe(root));
+        }
         let statuses = self.statuses();
-
-        // Stage.
-        let mut created_dirs: Vec<PathBuf> = Vec::new();
-        let mut displaced: Vec<(PathBuf, PathBuf)> = Vec::new();
-        let staged = self.stage(root, &statuses, &mut created_dirs, &mut displaced);
-        let staged = match staged {
-            Ok(staged) => staged,
-            Err((path, source)) => {
-                undo(&[], &[], &created_dirs, &displaced);
-                return Err(ApplyError::NothingChanged { path, source });
-            }
-        };
-        let (added, temps): (Vec<&Path>, Vec<(&Path, PathBuf)>) = staged;
-
-        // Commit.
         let mut summary = ChangeSummary {
-            added: added.iter().map(|p| p.to_path_buf()).collect(),
             unchanged: self.kept
                 + statuses
                     .iter()
@@ -189,42 +182,92 @@ impl ChangeSet {
                     .count(),
             ..ChangeSummary::default()
         };
-        for (index, (target, temp)) in temps.iter().enumerate() {
-            if let Err(source) = fs::rename(temp, target) {
-                for (_, rest) in &temps[index..] {
-                    let _ = fs::remove_file(rest);
-                }
-                let mut changed = summary.added.clone();
-                changed.extend(summary.changed.iter().cloned());
-                return Err(ApplyError::Partial {
-                    path: target.to_path_buf(),
-                    source,
-                    changed,
-                });
-            }
-            summary.changed.push(target.to_path_buf());
+        let removals: Vec<PathBuf> = self
+            .removals
+            .iter()
+            .filter(|p| exists(p))
+            .cloned()
+            .collect();
+        let steps = self
+            .plan_steps(root, &statuses)
+            .map_err(|(path, source)| ApplyError::NothingChanged { path, source })?;
+        if steps.is_empty() && removals.is_empty() {
+            return Ok(summary);
         }
 
-        // Remove.
-        for (_, aside) in &displaced {
+        // Stage, after the journal says what staging does.
+        let mut intent = Intent {
+            removals: removals.clone(),
+            ..Intent::default()
+        };
+        for step in &steps {
+            match step {
+                Step::Dir { dir, aside } => {
+                    if let Some(aside) = aside {
+                        intent.asides.push((dir.to_path_buf(), aside.clone()));
+                    }
+                    intent.new_dirs.push(dir.to_path_buf());
+                }
+                Step::File { path, temp, aside } => {
+                    if let Some(aside) = aside {
+                        intent.asides.push((path.to_path_buf(), aside.clone()));
+                    }
+                    match temp {
+                        Some(temp) => intent.temps.push((temp.clone(), path.to_path_buf())),
+                        None => intent.new_files.push(path.to_path_buf()),
+                    }
+                }
+            }
+        }
+        let mut journal = Journal::begin(root, &intent)?;
+        journal::crash_point();
+        let mut temps: Vec<(PathBuf, PathBuf)> = intent.temps.clone();
+        if let Err((path, source)) =
+            self.stage(root, &steps, &mut journal, &mut temps, &mut summary)
+        {
+            drop(journal);
+            // Takes back what was staged, by the journal.
+            journal::recover(root)?;
+            return Err(ApplyError::NothingChanged { path, source });
+        }
+
+        // Commit: from here on an interrupted run is finished by the next.
+        let partial = |path: &Path, source: io::Error, summary: &ChangeSummary| {
+            let mut changed = summary.added.clone();
+            changed.extend(summary.changed.iter().cloned());
+            changed.extend(summary.removed.iter().cloned());
+            ApplyError::Partial {
+                path: path.to_path_buf(),
+                source,
+                changed,
+            }
+        };
+        if let Err(source) = journal.commit() {
+            drop(journal);
+            journal::recover(root)?;
+            return Err(ApplyError::NothingChanged {
+                path: root.join(journal::JOURNAL_NAME),
+                source,
+            });
+        }
+        journal::crash_point();
+        for (temp, target) in &temps {
+            fs::rename(temp, target).map_err(|e| partial(target, e, &summary))?;
+            summary.changed.push(target.clone());
+            journal::crash_point();
+        }
+        for (_, aside) in &intent.asides {
             let _ = remove_any(aside);
+            journal::crash_point();
         }
-        for path in &self.removals {
-            if !exists(path) {
-                continue;
-            }
-            if let Err(source) = remove_any(path) {
-                let mut changed = summary.added.clone();
-                changed.extend(summary.changed.iter().cloned());
-                changed.extend(summary.removed.iter().cloned());
-                return Err(ApplyError::Partial {
-                    path: path.clone(),
-                    source,
-                    changed,
-                });
-            }
+        for path in &removals {
+            remove_any(path).map_err(|e| partial(path, e, &summary))?;
             summary.removed.push(path.clone());
+            journal::crash_point();
         }
+        journal
+            .end()
+            .map_err(|e| partial(&root.join(journal::JOURNAL_NAME), e, &summary))?;
         Ok(summary)
     }
 
@@ -272,16 +315,14 @@ impl ChangeSet {
         Ok(())
     }
 
-    /// Phase 2. Returns the new files written in place and the temporary
-    /// files of changed ones; on error, what failed (the caller undoes).
-    #[allow(clippy::type_complexity)]
-    fn stage<'a>(
+    /// What staging does, decided before anything is touched: folders to
+    /// create, new files written in place, changed files through a
+    /// temporary file, entries in the way moved aside.
+    fn plan_steps<'a>(
         &'a self,
         root: &Path,
         statuses: &[(&'a Path, FileStatus)],
-        created_dirs: &mut Vec<PathBuf>,
-        displaced: &mut Vec<(PathBuf, PathBuf)>,
-    ) -> Result<(Vec<&'a Path>, Vec<(&'a Path, PathBuf)>), (PathBuf, io::Error)> {
+    ) -> Result<Vec<Step<'a>>, (PathBuf, io::Error)> {
         // Folders and files in one walk in path order, so each folder is made
         // just before what goes in it (as `cp -r` does): one file after
         // another, since creating files in parallel makes file systems like
@@ -294,9 +335,9 @@ impl ChangeSet {
                     .take_while(|a| a.starts_with(root) && *a != root),
             );
         }
-        let mut steps: Vec<(&Path, Option<FileStatus>)> =
+        let mut order: Vec<(&Path, Option<FileStatus>)> =
             needed.into_iter().map(|d| (d, None)).collect();
-        steps.extend(
+        order.extend(
             statuses
                 .iter()
                 .filter(|(_, s)| *s != FileStatus::Unchanged)
@@ -304,88 +345,123 @@ impl ChangeSet {
         );
         // Byte order keeps every folder before what is inside it, and is much
         // cheaper to compare than path components.
-        steps.sort_by(|a, b| {
+        order.sort_by(|a, b| {
             a.0.as_os_str()
                 .as_encoded_bytes()
                 .cmp(b.0.as_os_str().as_encoded_bytes())
         });
-
-        let mut added = Vec::new();
-        let mut temps = Vec::new();
-        let fail = |path: &Path, e: io::Error, added: &[&Path], temps: &[(&Path, PathBuf)]| {
-            let added: Vec<PathBuf> = added.iter().map(|p| p.to_path_buf()).collect();
-            let temps: Vec<PathBuf> = temps.iter().map(|(_, t)| t.clone()).collect();
-            undo(&added, &temps, &[], &[]);
-            (path.to_path_buf(), e)
-        };
-        for (path, status) in steps {
+        let mut steps = Vec::new();
+        // Folders this syncback creates: nothing is inside them yet.
+        let mut created: HashSet<&Path> = HashSet::new();
+        for (path, status) in order {
+            let new_parent = path.parent().is_some_and(|p| created.contains(p));
             let Some(status) = status else {
-                self.make_dir(path, created_dirs, displaced)
-                    .map_err(|e| fail(path, e, &added, &temps))?;
+                let aside = match fs::symlink_metadata(path) {
+                    _ if new_parent => None,
+                    Ok(meta) if meta.is_dir() => continue,
+                    // A file where a folder must go must be an orphan.
+                    Ok(_) => Some(self.aside_for(path)?),
+                    Err(_) => None,
+                };
+                created.insert(path);
+                steps.push(Step::Dir { dir: path, aside });
                 continue;
             };
-            if status == FileStatus::Changed && path.is_dir() {
-                // A folder where a file must go must be an orphan.
-                self.set_aside(path, displaced)
-                    .map_err(|e| fail(path, e, &added, &temps))?;
-            }
-            let contents = &self.files[path];
-            let written_in_place = status == FileStatus::Added
-                && match write_new(path, contents) {
-                    Ok(()) => true,
-                    // Appeared since it was looked at: replace it safely.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-                    Err(e) => return Err(fail(path, e, &added, &temps)),
-                };
-            if written_in_place {
-                added.push(path);
+            let status = if new_parent {
+                FileStatus::Added
             } else {
-                let temp = temp_path_for(path);
-                if let Err(e) = write_new(&temp, contents) {
-                    let _ = fs::remove_file(&temp);
-                    return Err(fail(path, e, &added, &temps));
-                }
-                temps.push((path, temp));
-            }
+                status
+            };
+            // A folder where a file must go must be an orphan.
+            let aside = if status == FileStatus::Changed && path.is_dir() {
+                Some(self.aside_for(path)?)
+            } else {
+                None
+            };
+            let temp = (status == FileStatus::Changed).then(|| temp_path_for(path));
+            steps.push(Step::File { path, temp, aside });
         }
-        Ok((added, temps))
+        Ok(steps)
     }
 
-    fn make_dir(
-        &self,
-        dir: &Path,
-        created_dirs: &mut Vec<PathBuf>,
-        displaced: &mut Vec<(PathBuf, PathBuf)>,
-    ) -> io::Result<()> {
-        match fs::symlink_metadata(dir) {
-            Ok(meta) if meta.is_dir() => return Ok(()),
-            // A file where a folder must go must be an orphan.
-            Ok(_) => self.set_aside(dir, displaced)?,
-            Err(_) => {}
-        }
-        match fs::create_dir(dir) {
-            Ok(()) => {
-                created_dirs.push(dir.to_path_buf());
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Moves an entry that is in the way (and is removed anyway) aside; it
-    /// is put back if staging fails.
-    fn set_aside(&self, path: &Path, displaced: &mut Vec<(PathBuf, PathBuf)>) -> io::Result<()> {
+    /// Where an entry in the way of a write goes until the commit; only an
+    /// entry the change set removes anyway may be in the way.
+    fn aside_for(&self, path: &Path) -> Result<PathBuf, (PathBuf, io::Error)> {
         if !self.removals.contains(path) {
-            return Err(io::Error::other(
-                "something is where Atlas must write, and it is not one of the paths Atlas removes",
+            return Err((
+                path.to_path_buf(),
+                io::Error::other(
+                    "something is where Atlas must write, and it is not one of the paths Atlas removes",
+                ),
             ));
         }
-        let aside = temp_path_for(path);
-        fs::rename(path, &aside)?;
-        displaced.push((path.to_path_buf(), aside));
+        Ok(temp_path_for(path))
+    }
+
+    /// Phase 2: carries out `steps`, recording in the journal a new file
+    /// that appeared meanwhile (it is then written through a temporary
+    /// file, added to `temps`). On error, what failed (the caller takes
+    /// back what was staged, by the journal).
+    fn stage(
+        &self,
+        root: &Path,
+        steps: &[Step],
+        journal: &mut Journal,
+        temps: &mut Vec<(PathBuf, PathBuf)>,
+        summary: &mut ChangeSummary,
+    ) -> Result<(), (PathBuf, io::Error)> {
+        for step in steps {
+            match step {
+                Step::Dir { dir, aside } => {
+                    let at = |e| (dir.to_path_buf(), e);
+                    if let Some(aside) = aside {
+                        fs::rename(dir, aside).map_err(at)?;
+                    }
+                    match fs::create_dir(dir) {
+                        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(at(e)),
+                        _ => {}
+                    }
+                }
+                Step::File { path, temp, aside } => {
+                    let at = |e| (path.to_path_buf(), e);
+                    if let Some(aside) = aside {
+                        fs::rename(path, aside).map_err(at)?;
+                    }
+                    let contents = &self.files[*path];
+                    match temp {
+                        Some(temp) => write_new(temp, contents).map_err(at)?,
+                        None => match write_new(path, contents) {
+                            Ok(()) => summary.added.push(path.to_path_buf()),
+                            // Appeared since it was looked at: replace it safely.
+                            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                                let temp = temp_path_for(path);
+                                journal.existed(root, path, &temp).map_err(at)?;
+                                write_new(&temp, contents).map_err(at)?;
+                                temps.push((temp, path.to_path_buf()));
+                            }
+                            Err(e) => return Err(at(e)),
+                        },
+                    }
+                }
+            }
+            journal::crash_point();
+        }
         Ok(())
     }
+}
+
+/// One staging step (see [`ChangeSet::plan_steps`]).
+enum Step<'a> {
+    Dir {
+        dir: &'a Path,
+        aside: Option<PathBuf>,
+    },
+    File {
+        path: &'a Path,
+        /// A changed file is written here, then renamed over `path`.
+        temp: Option<PathBuf>,
+        aside: Option<PathBuf>,
+    },
 }
 
 fn status_of(path: &Path, contents: &[u8]) -> FileStatus {
@@ -406,6 +482,7 @@ fn status_of(path: &Path, contents: &[u8]) -> FileStatus {
 
 /// Writes a file that must not exist yet; a failed write leaves no file.
 fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+    journal::full_disk_point()?;
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
     let result = file.write_all(contents).and_then(|()| file.flush());
     if result.is_err() {
@@ -413,25 +490,6 @@ fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(path);
     }
     result
-}
-
-/// Takes back a failed stage: new files, temporary files, created folders
-/// (deepest first) and moved-aside entries.
-fn undo(
-    added: &[PathBuf],
-    temps: &[PathBuf],
-    created_dirs: &[PathBuf],
-    displaced: &[(PathBuf, PathBuf)],
-) {
-    for path in added.iter().chain(temps) {
-        let _ = fs::remove_file(path);
-    }
-    for dir in created_dirs.iter().rev() {
-        let _ = fs::remove_dir(dir);
-    }
-    for (original, aside) in displaced {
-        let _ = fs::rename(aside, original);
-    }
 }
 
 fn exists(path: &Path) -> bool {

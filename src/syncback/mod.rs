@@ -25,6 +25,7 @@ mod changeset;
 pub mod chunks;
 mod emit;
 mod incremental;
+pub mod journal;
 mod layout;
 mod orphans;
 mod prepare;
