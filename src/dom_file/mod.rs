@@ -5,6 +5,7 @@
 //! more top-level instances. Reading gives a `WeakDom` whose root is a
 //! DataModel holding what the file holds.
 
+mod binary_bounds;
 mod exact_cframes;
 mod xml_carriage_returns;
 
@@ -119,7 +120,9 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 fn decode(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
     let result = match encoding {
-        Encoding::Binary => rbx_binary::from_reader(bytes).map_err(|e| e.to_string()),
+        Encoding::Binary => binary_bounds::check(bytes)
+            .map_err(|message| format!("the file is corrupt ({message})"))
+            .and_then(|()| rbx_binary::from_reader(bytes).map_err(|e| e.to_string())),
         Encoding::Xml => {
             let options = rbx_xml::DecodeOptions::new()
                 .property_behavior(rbx_xml::DecodePropertyBehavior::ReadUnknown);

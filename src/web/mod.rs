@@ -13,7 +13,7 @@ mod syncback;
 pub mod wire;
 mod write;
 
-pub use syncback::SyncbackPayload;
+pub use syncback::{parse as parse_syncback, ParsedSyncback, SyncbackPayload};
 
 use std::io;
 use std::net::SocketAddr;

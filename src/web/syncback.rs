@@ -81,22 +81,29 @@ impl Drop for Claim<'_> {
     }
 }
 
-pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<Body> {
-    let request: SyncbackRequest = match wire::from_msgpack(body) {
-        Ok(request) => request,
-        Err(e) => {
-            return bad_request(&format!("the body is not a syncback request: {e}"));
-        }
-    };
+/// A syncback body that decoded and passed every check that needs no
+/// server state: what is left is the place check and the rebuild.
+#[derive(Debug)]
+pub struct ParsedSyncback {
+    pub place_id: Option<u64>,
+    pub data: Vec<u8>,
+    pub services: Vec<ServiceChunk>,
+}
+
+/// Decodes a `POST /api/syncback` body and checks its versions, place id
+/// and chunk list; `Err` is the message a 400 carries.
+pub fn parse(body: &[u8]) -> Result<ParsedSyncback, String> {
+    let request: SyncbackRequest =
+        wire::from_msgpack(body).map_err(|e| format!("the body is not a syncback request: {e}"))?;
     if request.protocol_version != wire::PROTOCOL_VERSION as f64 {
-        return bad_request(&format!(
+        return Err(format!(
             "protocol version {} is not this server's ({}); update the plugin or Atlas",
             request.protocol_version,
             wire::PROTOCOL_VERSION
         ));
     }
     if major_minor(&request.server_version) != major_minor(wire::SERVER_VERSION) {
-        return bad_request(&format!(
+        return Err(format!(
             "the plugin expects Atlas {}, but this is Atlas {}; their major.minor versions must match",
             request.server_version,
             wire::SERVER_VERSION
@@ -105,19 +112,32 @@ pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<
     let place_id = match request.place_id.map(wire::LuauNumber) {
         Some(n) => match n.as_id() {
             Some(id) => Some(id),
-            None => return bad_request(&format!("placeId {} is not a place id", n.0)),
+            None => return Err(format!("placeId {} is not a place id", n.0)),
         },
         None => None,
+    };
+    let services = chunk_list(&request)?;
+    Ok(ParsedSyncback {
+        place_id,
+        data: request.data,
+        services,
+    })
+}
+
+pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<Body> {
+    let ParsedSyncback {
+        place_id,
+        data,
+        services,
+    } = match parse(body) {
+        Ok(parsed) => parsed,
+        Err(message) => return bad_request(&message),
     };
     if let Err(reason) = check_place(state, place_id) {
         log::warn!("refused a syncback: {reason}");
         return error(StatusCode::FORBIDDEN, "BadRequest", &reason);
     }
 
-    let services = match chunk_list(&request) {
-        Ok(services) => services,
-        Err(message) => return bad_request(&message),
-    };
     if !state.syncback.claim() {
         return error(
             StatusCode::CONFLICT,
@@ -131,7 +151,6 @@ pub(crate) async fn handle(state: &ServerState, body: &[u8]) -> hyper::Response<
         signal: &state.syncback,
         fired: false,
     };
-    let data = request.data;
     let rebuilt = tokio::task::spawn_blocking(move || {
         chunks::reconstruct(&data, &services).map(|dom| (dom, services.len()))
     })
