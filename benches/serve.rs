@@ -38,7 +38,45 @@ fn main() {
         assert!(status.success(), "gen_project.py failed");
     }
     let atlas = env!("CARGO_BIN_EXE_atlas");
-    let scripts = script_files(&project);
+    measure(atlas, &repo, &project, 10);
+
+    // Miner's Haven's project (61k instances), written by `atlas syncback`
+    // once: whether patch latency stays flat as the project grows.
+    let place = repo.join("../shared/corpus/places/miners-haven.rbxl");
+    let big = repo.join("bench/out/miners-haven-project");
+    if !place.is_file() {
+        eprintln!(
+            "{} is missing: Miner's Haven's project skipped",
+            place.display()
+        );
+        return;
+    }
+    if !big.join("default.project.json5").is_file() {
+        let _ = std::fs::remove_dir_all(&big);
+        std::fs::create_dir_all(big.join("src")).unwrap();
+        std::fs::write(
+            big.join("default.project.json5"),
+            "{ name: 'MinersHaven', tree: { $className: 'DataModel', $path: 'src' } }\n",
+        )
+        .unwrap();
+        let status = Command::new(atlas)
+            .args(["syncback", "-q"])
+            .arg(&big)
+            .arg("-i")
+            .arg(&place)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "syncback of Miner's Haven failed");
+    }
+    measure(atlas, &repo, &big, 4);
+}
+
+/// Build, serve start-up (`runs` - 1 measured) and edit latency of one
+/// project.
+fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize) {
+    let scripts = script_files(project);
+    println!();
     println!("project: {} ({} scripts)", project.display(), scripts.len());
 
     // Builds and serve start-ups alternate, so both see the same machine.
@@ -46,11 +84,11 @@ fn main() {
     let mut builds = Vec::new();
     let mut startups = Vec::new();
     let mut reads = Vec::new();
-    for run in 0..10 {
+    for run in 0..runs {
         let start = Instant::now();
         let status = Command::new(atlas)
             .arg("build")
-            .arg(&project)
+            .arg(project)
             .arg("-o")
             .arg(&output)
             .stdout(Stdio::null())
@@ -60,7 +98,7 @@ fn main() {
         let build = start.elapsed();
 
         let start = Instant::now();
-        let mut server = Server::start(atlas, &project);
+        let mut server = Server::start(atlas, project);
         let root = server.root_id();
         let read_start = Instant::now();
         let (status, body) = server.get(&format!("/api/read/{root}"));
@@ -81,7 +119,7 @@ fn main() {
     }
     let _ = std::fs::remove_file(&output);
     let build = median(&mut builds);
-    println!("atlas build: median {} (9 runs)", ms(build));
+    println!("atlas build: median {} ({} runs)", ms(build), runs - 1);
 
     let startup = median(&mut startups);
     println!(
@@ -94,7 +132,7 @@ fn main() {
         ms(median(&mut reads))
     );
 
-    let mut server = Server::start(atlas, &project);
+    let mut server = Server::start(atlas, project);
     let root = server.root_id();
     server.get(&format!("/api/read/{root}"));
     let (mut socket, _) = tungstenite::connect(format!(

@@ -124,6 +124,33 @@ fn every_kind_of_edit_ends_equal_to_a_fresh_build() {
             }),
         ),
         (
+            "pointing a reference elsewhere (only its path changes)",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Door/Pointer.model.json5"),
+                    "{ className: 'ObjectValue', attributes: { Rojo_Ref_Value: '@game/Workspace/Door/Frame.model.json5' } }\n",
+                )
+            }),
+        ),
+        (
+            "editing a script after the reference moved (refs are not resolved again)",
+            Box::new(|| {
+                write(
+                    &src.join("ServerScriptService/Main.server.luau"),
+                    "print('edited again')\n",
+                )
+            }),
+        ),
+        (
+            "pointing a model's PrimaryPart elsewhere in its meta file",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Door/init.meta.json5"),
+                    "{ className: 'Model', attributes: { Rojo_Ref_PrimaryPart: '@self/Hinge.model.json5', OpenAngle: 90 } }\n",
+                )
+            }),
+        ),
+        (
             "adding a meta file",
             Box::new(|| {
                 write(

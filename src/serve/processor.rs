@@ -68,6 +68,9 @@ pub struct Processor {
     pub failed_units: HashMap<Unit, String>,
     /// Rescans asked for before this are echoes of our own reads.
     pub ignore_rescans_until: Instant,
+    /// The tree changed outside a reconcile (a two-way write): the next
+    /// batch resolves every reference again.
+    pub refs_stale: bool,
 }
 
 impl Processor {
@@ -226,6 +229,7 @@ impl Processor {
         for warning in &plan.result.warnings {
             log::warn!("{warning}");
         }
+        self.refs_stale = true;
         self.handle(write::read_back_paths(&request, paths), false);
         phases.mark("read back");
         phases.log();
@@ -397,16 +401,25 @@ impl Processor {
             }
         }
 
-        let (ref_changes, warnings) = refresh_refs(&mut tree);
-        let mut shown = HashSet::new();
-        for warning in warnings {
-            let text = warning.to_string();
-            if !self.known_warnings.contains(&text) {
-                log::warn!("{text}");
+        // References resolve as before unless the batch touched what they
+        // read (a saved script does not): the whole-tree pass is skipped.
+        // A two-way write has changed the tree itself: always resolve.
+        let ref_changes = if rescan || self.refs_stale || patch.affects_refs() {
+            self.refs_stale = false;
+            let (ref_changes, warnings) = refresh_refs(&mut tree);
+            let mut shown = HashSet::new();
+            for warning in warnings {
+                let text = warning.to_string();
+                if !self.known_warnings.contains(&text) {
+                    log::warn!("{text}");
+                }
+                shown.insert(text);
             }
-            shown.insert(text);
-        }
-        self.known_warnings = shown;
+            self.known_warnings = shown;
+            ref_changes
+        } else {
+            Vec::new()
+        };
         patch.finish(&tree, ref_changes);
         if patch.is_empty() {
             log::debug!("{} changed path(s), nothing to send", paths.len());

@@ -175,6 +175,7 @@ impl ServeSession {
                 queue: session.queue.clone(),
                 root_project: session.project_file.clone(),
                 known_warnings: loaded.ref_warnings.iter().map(|w| w.to_string()).collect(),
+                refs_stale: false,
                 failed_units: Default::default(),
                 ignore_rescans_until: std::time::Instant::now() + OWN_READ_ECHO,
             };

@@ -60,11 +60,22 @@ pub struct AppliedPatch {
     /// Roots of the subtrees added.
     pub added: Vec<Ref>,
     pub updated: Vec<InstanceUpdate>,
+    /// Something a reference's resolution reads changed on a kept
+    /// instance: its name, class, name on disk, reference attributes or
+    /// id. With nothing added or removed either, every reference resolves
+    /// as before and `refs::refresh_refs` has nothing to do.
+    pub refs_may_change: bool,
 }
 
 impl AppliedPatch {
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
+    }
+
+    /// True if references may resolve differently after this patch: the
+    /// tree's shape or something a path or id names changed.
+    pub fn affects_refs(&self) -> bool {
+        self.refs_may_change || !self.added.is_empty() || !self.removed.is_empty()
     }
 
     /// Folds in the Ref properties `refresh_refs` changed, and drops what
@@ -260,7 +271,18 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
             }
         }
     }
+    let refs_read_the_same = tree.metadata(id).is_some_and(|old| {
+        old.fs_name == snapshot.metadata.fs_name
+            && old.specified_id == snapshot.metadata.specified_id
+            && old.ref_attributes == snapshot.metadata.ref_attributes
+    });
+    if !refs_read_the_same {
+        patch.refs_may_change = true;
+    }
     if let Some(instance) = tree.dom_mut().get_by_ref_mut(id) {
+        if instance.name != snapshot.name || instance.class != snapshot.class_name {
+            patch.refs_may_change = true;
+        }
         if instance.name != snapshot.name {
             instance.name = snapshot.name.clone();
             update.changed_name = Some(snapshot.name.clone());
