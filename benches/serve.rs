@@ -6,7 +6,9 @@
 //! - start-up: from spawning `atlas serve` to the first successful
 //!   `/api/read` of the root (median of 5);
 //! - change latency: from writing a script to receiving the WebSocket frame
-//!   that carries its patch, over 200 edits (median and p99), with the
+//!   that carries its patch, over 200 edits (1,000 on Miner's Haven's
+//!   project, with the server's memory before and after: it must stay
+//!   flat) (median and p99), with the
 //!   processor's debounce (10 ms quiet, 50 ms at most);
 //! - idle CPU of the server over 5 s after the edits.
 
@@ -38,7 +40,7 @@ fn main() {
         assert!(status.success(), "gen_project.py failed");
     }
     let atlas = env!("CARGO_BIN_EXE_atlas");
-    measure(atlas, &repo, &project, 10);
+    measure(atlas, &repo, &project, 10, 200);
 
     // Miner's Haven's project (61k instances), written by `atlas syncback`
     // once: whether patch latency stays flat as the project grows.
@@ -69,12 +71,12 @@ fn main() {
             .unwrap();
         assert!(status.success(), "syncback of Miner's Haven failed");
     }
-    measure(atlas, &repo, &big, 4);
+    measure(atlas, &repo, &big, 4, 1000);
 }
 
 /// Build, serve start-up (`runs` - 1 measured) and edit latency of one
 /// project.
-fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize) {
+fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) {
     let scripts = script_files(project);
     println!();
     println!("project: {} ({} scripts)", project.display(), scripts.len());
@@ -151,7 +153,8 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize) {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     let mut latencies = Vec::new();
-    for i in 0..200 {
+    let memory_before = resident_mib(server.child.id());
+    for i in 0..edits {
         let path = &scripts[(i * 7) % scripts.len()];
         let text = format!("-- edit {i} of run {run}\nreturn {i}\n");
         let start = Instant::now();
@@ -170,13 +173,18 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize) {
         latencies.push(start.elapsed());
         std::thread::sleep(Duration::from_millis(20));
     }
+    let memory_after = resident_mib(server.child.id());
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100 - 1];
     println!(
-        "edit -> WebSocket frame over 200 edits: median {}, p99 {}, max {} (debounce: 10 ms quiet, 50 ms at most)",
+        "edit -> WebSocket frame over {edits} edits: median {}, p99 {}, max {} (debounce: 10 ms quiet, 50 ms at most)",
         ms(latencies[latencies.len() / 2]),
         ms(p99),
         ms(*latencies.last().unwrap())
+    );
+    println!(
+        "server memory (resident) before the edits {memory_before:.0} MiB, after {memory_after:.0} MiB ({:+.1} MiB)",
+        memory_after - memory_before
     );
 
     let before = cpu_ticks(server.child.id());
@@ -216,6 +224,17 @@ fn script_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// utime + stime of a process, in clock ticks.
+/// The process's resident memory (VmRSS), in MiB.
+fn resident_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit(')').next().unwrap_or("");
