@@ -59,6 +59,7 @@ impl SyncbackCommand {
                 self.input.display()
             );
         };
+        let mut phases = crate::timing::Phases::new("atlas syncback");
         let progress = Progress::start(format!("reading {}", self.input.display()));
         let bytes = std::fs::read(&self.input)
             .with_context(|| format!("could not read {}", self.input.display()))?;
@@ -69,6 +70,7 @@ impl SyncbackCommand {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", self.input.display()))?;
         }
 
+        phases.mark("decode");
         let options = SyncbackOptions {
             incremental: self.incremental,
             clean: self.clean,
@@ -78,6 +80,7 @@ impl SyncbackCommand {
             syncback::plan(&StdVfs, &project_file, dom, options)
                 .with_context(|| format!("could not sync {} back", self.input.display()))?;
         progress.finish();
+        phases.mark("plan");
         if !self.incremental && options.resolved(&project).incremental {
             log::info!("incremental mode: the project's syncbackRules.incremental asks for it (--clean lays it out afresh)");
         }
@@ -117,6 +120,8 @@ impl SyncbackCommand {
         let progress = Progress::start(format!("writing {}", project.folder.display()));
         let applied = result.changes.apply(&project.folder)?;
         progress.finish();
+        phases.mark("write");
+        phases.log();
         println!(
             "Syncback: {} ({} instances) in {:.2}s",
             describe(&applied),

@@ -105,7 +105,7 @@ impl ChangeSet {
             unchanged: self.kept,
             ..ChangeSummary::default()
         };
-        for (path, status) in self.statuses() {
+        for (path, _, status) in self.statuses() {
             match status {
                 FileStatus::Added => summary.added.push(path.to_path_buf()),
                 FileStatus::Changed => summary.changed.push(path.to_path_buf()),
@@ -123,7 +123,7 @@ impl ChangeSet {
 
     /// The status of every file. Each folder is listed once instead of
     /// asking about every file: in a new folder nothing needs asking.
-    fn statuses(&self) -> Vec<(&Path, FileStatus)> {
+    fn statuses(&self) -> Vec<(&Path, &[u8], FileStatus)> {
         // Files grouped by folder (the map is in path order).
         type Group<'g> = (&'g Path, Vec<(&'g Path, &'g [u8])>);
         let mut groups: Vec<Group> = Vec::new();
@@ -159,7 +159,7 @@ impl ChangeSet {
                         Some(true) => FileStatus::Changed,
                         Some(false) => status_of(path, contents),
                     };
-                    (*path, status)
+                    (*path, *contents, status)
                 })
             })
             .collect()
@@ -178,7 +178,7 @@ impl ChangeSet {
             unchanged: self.kept
                 + statuses
                     .iter()
-                    .filter(|(_, s)| *s == FileStatus::Unchanged)
+                    .filter(|(_, _, s)| *s == FileStatus::Unchanged)
                     .count(),
             ..ChangeSummary::default()
         };
@@ -208,7 +208,9 @@ impl ChangeSet {
                     }
                     intent.new_dirs.push(dir.to_path_buf());
                 }
-                Step::File { path, temp, aside } => {
+                Step::File {
+                    path, temp, aside, ..
+                } => {
                     if let Some(aside) = aside {
                         intent.asides.push((path.to_path_buf(), aside.clone()));
                     }
@@ -321,27 +323,29 @@ impl ChangeSet {
     fn plan_steps<'a>(
         &'a self,
         root: &Path,
-        statuses: &[(&'a Path, FileStatus)],
+        statuses: &[(&'a Path, &'a [u8], FileStatus)],
     ) -> Result<Vec<Step<'a>>, (PathBuf, io::Error)> {
         // Folders and files in one walk in path order, so each folder is made
         // just before what goes in it (as `cp -r` does): one file after
         // another, since creating files in parallel makes file systems like
         // ext4 contend and is several times slower.
-        let mut needed: BTreeSet<&Path> = self.dirs.iter().map(PathBuf::as_path).collect();
+        // A hash set: path components are slow to compare, and the order
+        // comes from the byte sort below.
+        let mut needed: HashSet<&Path> = self.dirs.iter().map(PathBuf::as_path).collect();
         for path in self.files.keys() {
-            needed.extend(
-                path.ancestors()
-                    .skip(1)
-                    .take_while(|a| a.starts_with(root) && *a != root),
-            );
+            for ancestor in path.ancestors().skip(1) {
+                if ancestor == root || !ancestor.starts_with(root) || !needed.insert(ancestor) {
+                    break; // its own ancestors are in already
+                }
+            }
         }
-        let mut order: Vec<(&Path, Option<FileStatus>)> =
+        let mut order: Vec<(&Path, Option<(FileStatus, &[u8])>)> =
             needed.into_iter().map(|d| (d, None)).collect();
         order.extend(
             statuses
                 .iter()
-                .filter(|(_, s)| *s != FileStatus::Unchanged)
-                .map(|(p, s)| (*p, Some(*s))),
+                .filter(|(_, _, s)| *s != FileStatus::Unchanged)
+                .map(|(p, contents, s)| (*p, Some((*s, *contents)))),
         );
         // Byte order keeps every folder before what is inside it, and is much
         // cheaper to compare than path components.
@@ -355,7 +359,7 @@ impl ChangeSet {
         let mut created: HashSet<&Path> = HashSet::new();
         for (path, status) in order {
             let new_parent = path.parent().is_some_and(|p| created.contains(p));
-            let Some(status) = status else {
+            let Some((status, contents)) = status else {
                 let aside = match fs::symlink_metadata(path) {
                     _ if new_parent => None,
                     Ok(meta) if meta.is_dir() => continue,
@@ -379,7 +383,12 @@ impl ChangeSet {
                 None
             };
             let temp = (status == FileStatus::Changed).then(|| temp_path_for(path));
-            steps.push(Step::File { path, temp, aside });
+            steps.push(Step::File {
+                path,
+                contents,
+                temp,
+                aside,
+            });
         }
         Ok(steps)
     }
@@ -422,12 +431,16 @@ impl ChangeSet {
                         _ => {}
                     }
                 }
-                Step::File { path, temp, aside } => {
+                Step::File {
+                    path,
+                    contents,
+                    temp,
+                    aside,
+                } => {
                     let at = |e| (path.to_path_buf(), e);
                     if let Some(aside) = aside {
                         fs::rename(path, aside).map_err(at)?;
                     }
-                    let contents = &self.files[*path];
                     match temp {
                         Some(temp) => write_new(temp, contents).map_err(at)?,
                         None => match write_new(path, contents) {
@@ -458,6 +471,7 @@ enum Step<'a> {
     },
     File {
         path: &'a Path,
+        contents: &'a [u8],
         /// A changed file is written here, then renamed over `path`.
         temp: Option<PathBuf>,
         aside: Option<PathBuf>,
