@@ -292,24 +292,25 @@ impl ChangeSet {
                 });
             }
         }
-        for path in self.files.keys().chain(self.dirs.iter()) {
-            if let Some(removal) = path.ancestors().find(|a| self.removals.contains(*a)) {
-                return Err(ApplyError::Conflict {
-                    path: path.clone(),
-                    message: format!("it is written, but {} is removed", removal.display()),
-                });
+        // Hash sets: comparing paths component by component in the sorted
+        // sets costs seconds over a whole place.
+        if !self.removals.is_empty() {
+            let removals: HashSet<&Path> = self.removals.iter().map(PathBuf::as_path).collect();
+            for path in self.files.keys().chain(self.dirs.iter()) {
+                if let Some(removal) = path.ancestors().find(|a| removals.contains(a)) {
+                    return Err(ApplyError::Conflict {
+                        path: path.clone(),
+                        message: format!("it is written, but {} is removed", removal.display()),
+                    });
+                }
             }
         }
-        for file in self.files.keys() {
-            // Paths under `file` sort right after it.
-            let under = self
-                .dirs
-                .range(file.clone()..)
-                .next()
-                .is_some_and(|d| d.starts_with(file));
-            if under {
+        // A file must not be a folder, nor lie where a folder's ancestor is.
+        let files: HashSet<&Path> = self.files.keys().map(PathBuf::as_path).collect();
+        for dir in &self.dirs {
+            if let Some(file) = dir.ancestors().find(|a| files.contains(a)) {
                 return Err(ApplyError::Conflict {
-                    path: file.clone(),
+                    path: file.to_path_buf(),
                     message: "it is both a file and a folder".to_owned(),
                 });
             }
