@@ -7,6 +7,7 @@
 
 mod de;
 mod merge;
+mod quote_keys;
 mod ser;
 mod value;
 mod write;
@@ -49,6 +50,19 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, Json5Error> {
     if let Ok(value) = serde_json::from_str(text) {
         return Ok(value);
     }
+    // The JSON5 Atlas writes differs from JSON only by its unquoted keys.
+    if let Some(value) =
+        quote_keys::quote_keys(text).and_then(|json| serde_json::from_str(&json).ok())
+    {
+        return Ok(value);
+    }
+    json5_only(text)
+}
+
+/// [`from_str`] through the JSON5 parser alone (the fast paths must agree
+/// with it: tested on every JSON5 file of the repository).
+pub fn json5_only<T: DeserializeOwned>(text: &str) -> Result<T, Json5Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     json5::from_str(text).map_err(|err| {
         let position = err.position().map(|p| (p.line + 1, p.column + 1));
         // The crate's Display appends the position in its own 0-based form;
