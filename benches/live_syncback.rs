@@ -5,7 +5,8 @@
 //! - `atlas syncback -i miners-haven.rbxl` (wall time), the reference;
 //! - live: `atlas serve`, `POST /api/syncback`, until `/api/rojo` answers
 //!   with a new session (the project written and read again), and the
-//!   server's peak memory.
+//!   server's peak memory; the downtime is the part after the server's
+//!   answer (until then it serves).
 
 #[allow(dead_code)]
 #[path = "../tests/common/live.rs"]
@@ -93,12 +94,17 @@ fn main() {
         let peak = peak_memory_mib(server.child.id());
         drop(server);
         let _ = std::fs::remove_dir_all(&out);
+        // The server answers (and serves everyone else) while it rebuilds
+        // the place; it is down from the answer until the new session.
+        let downtime = live - answered;
         println!(
-            "run {run}: CLI syncback {:.2}s; live {:.2}s (answered in {:.2}s), {:.2}x CLI; server peak memory {peak:.0} MiB",
+            "run {run}: CLI syncback {:.2}s; live {:.2}s (answered in {:.2}s), {:.2}x CLI; downtime {:.2}s, {:.2}x CLI; server peak memory {peak:.0} MiB",
             cli.as_secs_f64(),
             live.as_secs_f64(),
             answered.as_secs_f64(),
-            live.as_secs_f64() / cli.as_secs_f64()
+            live.as_secs_f64() / cli.as_secs_f64(),
+            downtime.as_secs_f64(),
+            downtime.as_secs_f64() / cli.as_secs_f64()
         );
     }
 }
