@@ -10,20 +10,8 @@ use std::path::{Path, PathBuf};
 use atlas::json::{self, JsonValue};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|e| e == "json5" || e == "json")
-        {
-            out.push(path);
-        }
-    }
+    let json = |name: &str| name.ends_with(".json5") || name.ends_with(".json");
+    common::files::find_files(dir, &json, out);
 }
 
 fn agree(path: &Path, text: &str) -> bool {

@@ -31,22 +31,7 @@ fn kind_of(name: &str) -> Option<SchemaKind> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(kind_of)
-            .is_some()
-        {
-            out.push(path);
-        }
-    }
+    common::files::find_files(dir, &|name| kind_of(name).is_some(), out);
 }
 
 /// True if the parser takes the file's fields (its shape: what the schema

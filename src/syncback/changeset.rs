@@ -25,7 +25,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::journal::{self, Intent, Journal, JournalError};
+use super::journal::{self, exists, remove_any, Intent, Journal, JournalError};
 use crate::atomic_write::temp_path_for;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -340,8 +340,9 @@ impl ChangeSet {
                 }
             }
         }
-        let mut order: Vec<(&Path, Option<(FileStatus, &[u8])>)> =
-            needed.into_iter().map(|d| (d, None)).collect();
+        // A folder (no status), or a file with its status and bytes.
+        type Item<'p> = (&'p Path, Option<(FileStatus, &'p [u8])>);
+        let mut order: Vec<Item> = needed.into_iter().map(|d| (d, None)).collect();
         order.extend(
             statuses
                 .iter()
@@ -505,17 +506,4 @@ fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(path);
     }
     result
-}
-
-fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
-}
-
-fn remove_any(path: &Path) -> io::Result<()> {
-    let meta = fs::symlink_metadata(path)?;
-    if meta.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
-    }
 }

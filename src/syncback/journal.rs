@@ -310,11 +310,13 @@ fn join_plain(root: &Path, relative: &str) -> Option<PathBuf> {
     Some(path)
 }
 
-fn exists(path: &Path) -> bool {
+/// True if something (a file, a folder, a link) is at `path`.
+pub(super) fn exists(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok()
 }
 
-fn remove_any(path: &Path) -> io::Result<()> {
+/// Removes the file, link or folder (with its contents) at `path`.
+pub(super) fn remove_any(path: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     if meta.is_dir() {
         fs::remove_dir_all(path)

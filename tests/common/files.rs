@@ -1,7 +1,7 @@
 //! Folders compared file by file, byte for byte.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Every file under `dir`, relative path → bytes.
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -40,5 +40,21 @@ pub fn assert_same_files(live: &Path, cli: &Path) {
             String::from_utf8_lossy(bytes),
             String::from_utf8_lossy(&cli[name])
         );
+    }
+}
+
+/// Every file under `dir` (recursively) whose name `keep` accepts; nothing
+/// when `dir` cannot be read.
+pub fn find_files(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_files(&path, keep, out);
+        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(keep) {
+            out.push(path);
+        }
     }
 }
