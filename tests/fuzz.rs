@@ -438,7 +438,6 @@ fn write_body() {
         .iter()
         .map(|b| rmp_serde::to_vec_named(b).unwrap())
         .collect();
-    let internal_errors = std::cell::Cell::new(0);
     campaign("write_body", &seeds, 3, |input| {
         let Ok(body) = atlas::web::wire::from_msgpack::<atlas::web::wire::WriteBody>(input) else {
             return false;
@@ -450,13 +449,11 @@ fn write_body() {
         // fuzzer that is a crash all the same.
         match session.write(request) {
             Err(atlas::serve::WriteError::Internal) => {
-                internal_errors.set(internal_errors.get() + 1);
                 panic!("a write panicked inside the session");
             }
             result => result.is_ok(),
         }
     });
-    assert_eq!(internal_errors.get(), 0);
     // Whatever was written, the project still reads.
     drop(session);
     atlas::build::load_tree(&StdVfs, &root.join("default.project.json5"))

@@ -325,23 +325,44 @@ pub(super) fn remove_any(path: &Path) -> io::Result<()> {
     }
 }
 
+/// A test hook: counts its calls and says when the count reaches the
+/// number in the environment variable `var` (never when it is unset).
+struct CountedHook {
+    var: &'static str,
+    at: std::sync::OnceLock<Option<u64>>,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl CountedHook {
+    const fn new(var: &'static str) -> CountedHook {
+        CountedHook {
+            var,
+            at: std::sync::OnceLock::new(),
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// True on the N-th call.
+    fn hit(&self) -> bool {
+        let at = self
+            .at
+            .get_or_init(|| std::env::var(self.var).ok().and_then(|v| v.parse().ok()));
+        at.is_some_and(|at| {
+            self.count
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1
+                == at
+        })
+    }
+}
+
 /// Tests only: `ATLAS_TEST_CRASH_AT=N` ends the process, as `kill -9`
 /// would (no cleanup), at the N-th step of applying a change set (steps are
 /// counted from 1: the journal written, each staged file or folder, the
 /// commit, each rename and removal).
 pub fn crash_point() {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static AT: OnceLock<Option<u64>> = OnceLock::new();
-    static STEP: AtomicU64 = AtomicU64::new(0);
-    let Some(at) = *AT.get_or_init(|| {
-        std::env::var("ATLAS_TEST_CRASH_AT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-    }) else {
-        return;
-    };
-    if STEP.fetch_add(1, Ordering::Relaxed) + 1 == at {
+    static HOOK: CountedHook = CountedHook::new("ATLAS_TEST_CRASH_AT");
+    if HOOK.hit() {
         std::process::abort();
     }
 }
@@ -349,18 +370,8 @@ pub fn crash_point() {
 /// Tests only: `ATLAS_TEST_FULL_DISK_AT=N` makes the N-th file written
 /// while staging fail as a full disk does (ENOSPC).
 pub fn full_disk_point() -> io::Result<()> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static AT: OnceLock<Option<u64>> = OnceLock::new();
-    static WRITE: AtomicU64 = AtomicU64::new(0);
-    let Some(at) = *AT.get_or_init(|| {
-        std::env::var("ATLAS_TEST_FULL_DISK_AT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-    }) else {
-        return Ok(());
-    };
-    if WRITE.fetch_add(1, Ordering::Relaxed) + 1 == at {
+    static HOOK: CountedHook = CountedHook::new("ATLAS_TEST_FULL_DISK_AT");
+    if HOOK.hit() {
         // ENOSPC on Linux and macOS.
         return Err(io::Error::from_raw_os_error(28));
     }
