@@ -203,20 +203,17 @@ impl Processor {
         let mut tree = lock(&self.tree);
         write::check(&tree, &request)?;
         write::settle(&tree, &mut request);
-        let mut copy = write::copy_dom(tree.dom());
-        write::apply(&mut copy, &request)?;
-        phases.mark("copy");
-        let stored = write::as_stored(&copy)?;
-        drop(copy);
-        phases.mark("store");
-        let plan = crate::syncback::plan_over(
-            self.vfs.as_ref(),
-            &self.root_project,
-            &tree,
-            stored,
-            SyncbackOptions::INCREMENTAL,
-        )?;
-        phases.mark("syncback");
+        let scoped = self.scoped_plan(&tree, &request, &mut phases)?;
+        let plan = match scoped {
+            Some(plan) if !check_scoped() => plan,
+            scoped => {
+                let plan = self.whole_plan(&tree, &request, &mut phases)?;
+                if let Some(scoped) = scoped {
+                    assert_same_changes(&scoped, &plan);
+                }
+                plan
+            }
+        };
         let mut paths = write::touched_paths(&tree, &request);
         paths.extend(plan.result.changes.files.keys().cloned());
         paths.extend(plan.result.changes.removals.iter().cloned());
@@ -229,7 +226,7 @@ impl Processor {
         for warning in &plan.result.warnings {
             log::warn!("{warning}");
         }
-        self.refs_stale = true;
+        self.refs_stale |= request.may_change_refs();
         self.handle(write::read_back_paths(&request, paths), false);
         phases.mark("read back");
         phases.log();
@@ -242,6 +239,59 @@ impl Processor {
             summary,
             warnings: plan.result.warnings,
         })
+    }
+
+    /// The syncback of a property-only batch, over the part of the tree it
+    /// can change (`write::scope`); `None` when the batch is structural or
+    /// the part alone cannot say what changes.
+    fn scoped_plan(
+        &self,
+        tree: &InstanceTree,
+        request: &WriteRequest,
+        phases: &mut crate::timing::Phases,
+    ) -> Result<Option<crate::syncback::Plan>, WriteError> {
+        let Some(scope) = write::scope(tree, self.vfs.as_ref(), request) else {
+            log::debug!("the write is structural or wide: synced back whole");
+            return Ok(None);
+        };
+        let stored = write::as_stored(&scope.new)?;
+        phases.mark("scope");
+        let plan = crate::syncback::plan_scoped(
+            self.vfs.as_ref(),
+            &self.root_project,
+            tree,
+            &scope.old,
+            stored,
+        )?;
+        phases.mark("scoped syncback");
+        if plan.is_none() {
+            log::debug!("an instance of the write's scope moves on disk: synced back whole");
+        }
+        Ok(plan)
+    }
+
+    /// The syncback of the whole live tree with the batch applied.
+    fn whole_plan(
+        &self,
+        tree: &InstanceTree,
+        request: &WriteRequest,
+        phases: &mut crate::timing::Phases,
+    ) -> Result<crate::syncback::Plan, WriteError> {
+        let mut copy = write::copy_dom(tree.dom());
+        write::apply(&mut copy, request)?;
+        phases.mark("copy");
+        let stored = write::as_stored(&copy)?;
+        drop(copy);
+        phases.mark("store");
+        let plan = crate::syncback::plan_over(
+            self.vfs.as_ref(),
+            &self.root_project,
+            tree,
+            stored,
+            SyncbackOptions::INCREMENTAL,
+        )?;
+        phases.mark("syncback");
+        Ok(plan)
     }
 
     /// Handles one batch of changed paths.
@@ -478,4 +528,31 @@ impl Processor {
             start.elapsed()
         );
     }
+}
+
+/// Only the tests set `ATLAS_TEST_CHECK_SCOPED=1`: every write that a scoped
+/// syncback can do is also synced back whole, and the two change sets must
+/// be the same.
+fn check_scoped() -> bool {
+    static CHECK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHECK.get_or_init(|| std::env::var_os("ATLAS_TEST_CHECK_SCOPED").is_some_and(|v| v == "1"))
+}
+
+/// Panics (a bug: the processor catches it, and the write fails) when a
+/// scoped syncback's files differ from the whole syncback's.
+fn assert_same_changes(scoped: &crate::syncback::Plan, whole: &crate::syncback::Plan) {
+    let (a, b) = (&scoped.result.changes, &whole.result.changes);
+    let differing: Vec<&PathBuf> = a
+        .files
+        .iter()
+        .filter(|(path, bytes)| b.files.get(*path) != Some(bytes))
+        .map(|(path, _)| path)
+        .chain(b.files.keys().filter(|path| !a.files.contains_key(*path)))
+        .collect();
+    assert!(
+        differing.is_empty() && a.removals == b.removals,
+        "the scoped syncback differs from the whole one: files {differing:?}, removals {:?} against {:?}",
+        a.removals,
+        b.removals
+    );
 }

@@ -22,6 +22,7 @@ use rbx_dom_weak::{InstanceBuilder, Ustr, UstrMap, WeakDom};
 use crate::dom_file::{self, DomFileError, Encoding};
 use crate::snapshot::{InstanceTree, InstigatingSource};
 use crate::syncback::{ApplyError, SyncbackError};
+use crate::vfs::{EntryKind, Vfs};
 
 /// One batch of Studio edits.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,6 +38,22 @@ pub struct WriteRequest {
 impl WriteRequest {
     pub fn is_empty(&self) -> bool {
         self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
+    }
+
+    /// True if the batch may change what a reference resolves to: it adds,
+    /// removes, renames, moves or re-classes instances, or sets or clears a
+    /// property that may be a Ref (a cleared Ref arrives as a removal).
+    pub fn may_change_refs(&self) -> bool {
+        !self.added.is_empty()
+            || !self.removed.is_empty()
+            || self.updated.iter().any(|u| {
+                u.changed_name.is_some()
+                    || u.changed_class_name.is_some()
+                    || u.changed_parent.is_some()
+                    || u.changed_properties
+                        .values()
+                        .any(|v| matches!(v, None | Some(Variant::Ref(_))))
+            })
     }
 }
 
@@ -552,6 +569,157 @@ fn insert(
     for (i, child) in added.children.iter().enumerate() {
         insert(dom, id, child, &format!("{field}.children[{i}]"), refs);
     }
+}
+
+/// The part of the live tree a batch of property changes can change on
+/// disk, before and after the batch (see `syncback::syncback_scoped`).
+pub struct Scope {
+    /// The part as the live tree has it.
+    pub old: WeakDom,
+    /// The same part with the batch applied.
+    pub new: WeakDom,
+}
+
+/// A scope bigger than this is synced back whole: copying it would cost
+/// what the whole syncback does.
+const SCOPE_LIMIT: usize = 5_000;
+
+/// The part of the tree a checked batch can change on disk, if the batch
+/// only changes properties (no instance added, removed, renamed, moved or
+/// re-classed):
+/// - the root and its children (the services);
+/// - for each changed instance, the instance that has its own file or
+///   folder holding it (the instance itself, or the model file around it),
+///   with its ancestors; with its whole subtree when a file holds it (a
+///   model file writes its children too), else with its children;
+/// - every instance a Ref of those points at (before or after the batch),
+///   with its ancestors, so each reference is written as a path to it.
+///
+/// Every copy keeps its referent and all its properties.
+pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Option<Scope> {
+    let dom = tree.dom();
+    let structural = !request.added.is_empty()
+        || !request.removed.is_empty()
+        || request.updated.iter().any(|u| {
+            let Some(instance) = dom.get_by_ref(u.id) else {
+                return true;
+            };
+            u.changed_name.as_ref().is_some_and(|n| *n != instance.name)
+                || u.changed_class_name.is_some_and(|c| c != instance.class)
+                || u.changed_parent.is_some_and(|p| p != instance.parent())
+        });
+    if structural {
+        return None;
+    }
+    let mut members: HashSet<Ref> = HashSet::new();
+    let add_chain = |members: &mut HashSet<Ref>, referent: Ref| {
+        let mut at = referent;
+        while at.is_some() && members.insert(at) {
+            at = dom.get_by_ref(at).map_or_else(Ref::none, |i| i.parent());
+        }
+    };
+    let root = dom.root();
+    add_chain(&mut members, root.referent());
+    members.extend(root.children().iter().copied());
+    for update in &request.updated {
+        let unit = own_file_holder(tree, update.id)?;
+        add_chain(&mut members, unit);
+        let instance = dom.get_by_ref(unit)?;
+        if held_by_a_file(tree, vfs, unit) {
+            members.extend(dom.descendants_of(unit).map(|i| i.referent()));
+        } else {
+            members.extend(instance.children().iter().copied());
+        }
+        if members.len() > SCOPE_LIMIT {
+            return None;
+        }
+    }
+    let mut targets: Vec<Ref> = members
+        .iter()
+        .filter_map(|r| dom.get_by_ref(*r))
+        .flat_map(|i| i.properties.values())
+        .chain(
+            request
+                .updated
+                .iter()
+                .flat_map(|u| u.changed_properties.values().flatten()),
+        )
+        .filter_map(|value| match value {
+            Variant::Ref(target) if target.is_some() && dom.get_by_ref(*target).is_some() => {
+                Some(*target)
+            }
+            _ => None,
+        })
+        .collect();
+    targets.retain(|t| !members.contains(t));
+    for target in targets {
+        add_chain(&mut members, target);
+    }
+    if members.len() > SCOPE_LIMIT {
+        return None;
+    }
+    let old = copy_part(dom, &members);
+    let mut new = copy_part(dom, &members);
+    apply(&mut new, request).ok()?;
+    Some(Scope { old, new })
+}
+
+/// The instance with a file or folder of its own (a name on disk) that
+/// holds `referent`: itself, or the ancestor whose model file holds it.
+fn own_file_holder(tree: &InstanceTree, referent: Ref) -> Option<Ref> {
+    let dom = tree.dom();
+    let mut at = referent;
+    loop {
+        if tree.metadata(at)?.fs_name.is_some() {
+            return Some(at);
+        }
+        let parent = dom.get_by_ref(at)?.parent();
+        if parent.is_none() {
+            return None;
+        }
+        at = parent;
+    }
+}
+
+/// True if no folder holds the instance (a model file, a script file, a
+/// project node without a `$path` folder): its file holds its subtree.
+fn held_by_a_file(tree: &InstanceTree, vfs: &dyn Vfs, referent: Ref) -> bool {
+    tree.metadata(referent).is_some_and(|metadata| {
+        !metadata
+            .relevant_paths
+            .iter()
+            .any(|path| vfs.kind(path).is_ok_and(|kind| kind == EntryKind::Dir))
+    })
+}
+
+/// The instances of `dom` in `members` (whose parents are members too),
+/// copied with their referents, properties and order.
+fn copy_part(dom: &WeakDom, members: &HashSet<Ref>) -> WeakDom {
+    let root = dom.root();
+    let mut copy = WeakDom::new(
+        InstanceBuilder::with_property_capacity(root.class, root.properties.len())
+            .with_referent(root.referent())
+            .with_name(root.name.clone())
+            .with_properties(root.properties.clone()),
+    );
+    let mut stack: Vec<Ref> = root.children().iter().rev().copied().collect();
+    while let Some(referent) = stack.pop() {
+        let Some(instance) = dom.get_by_ref(referent) else {
+            continue;
+        };
+        if !members.contains(&referent) {
+            continue;
+        }
+        copy.insert(
+            instance.parent(),
+            InstanceBuilder::with_property_capacity(instance.class, instance.properties.len())
+                .with_referent(referent)
+                .with_name(instance.name.clone())
+                .with_properties(instance.properties.clone()),
+        );
+        stack.extend(instance.children().iter().rev().copied());
+    }
+    copy
 }
 
 /// A copy of `dom` whose instances keep their referents.

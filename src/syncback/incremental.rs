@@ -44,9 +44,21 @@ pub(super) struct Previous<'a> {
 
 impl<'a> Previous<'a> {
     pub fn new(tree: &'a InstanceTree, vfs: &dyn Vfs, dom: &WeakDom) -> Previous<'a> {
+        Previous::over(tree, vfs, dom, tree.dom())
+    }
+
+    /// [`Previous::new`] over `old`: the whole old tree, or (a scoped
+    /// syncback, see [`super::syncback_scoped`]) part of it, copied with its
+    /// referents. Only instances of `old` are paired, compared and known.
+    pub fn over(
+        tree: &'a InstanceTree,
+        vfs: &dyn Vfs,
+        dom: &WeakDom,
+        old: &WeakDom,
+    ) -> Previous<'a> {
         let mut by_dir: HashMap<PathBuf, Vec<OldEntry>> = HashMap::new();
         let mut known_paths = HashMap::new();
-        for instance in tree.dom().descendants() {
+        for instance in old.descendants() {
             let Some(metadata) = tree.metadata(instance.referent()) else {
                 continue;
             };
@@ -68,9 +80,9 @@ impl<'a> Previous<'a> {
                 is_dir,
             });
         }
-        let pairs = pair(dom, tree.dom());
+        let pairs = pair(dom, old);
         let paired_old = pairs.values().copied().collect();
-        let stored = Stored::new(tree.dom(), dom.root().class == "DataModel", &pairs);
+        let stored = Stored::new(old, dom.root().class == "DataModel", &pairs);
         Previous {
             tree,
             pairs,
@@ -85,6 +97,14 @@ impl<'a> Previous<'a> {
     /// in incremental mode.
     pub fn knows(&self, path: &Path) -> bool {
         self.known_paths.contains_key(path)
+    }
+
+    /// Every file the old tree was read from.
+    pub fn known_files(&self) -> impl Iterator<Item = &Path> {
+        self.known_paths
+            .iter()
+            .filter(|(_, kind)| **kind == EntryKind::File)
+            .map(|(path, _)| path.as_path())
     }
 
     /// True if the old tree was read from the file (not folder) `path`.

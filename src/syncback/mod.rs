@@ -145,9 +145,54 @@ pub fn syncback(
     vfs: &dyn Vfs,
     project: &Project,
     old_tree: Option<&InstanceTree>,
-    mut dom: WeakDom,
+    dom: WeakDom,
     options: SyncbackOptions,
 ) -> Result<SyncbackResult, SyncbackError> {
+    let result = run(
+        vfs,
+        project,
+        old_tree.map(|tree| (tree, None)),
+        dom,
+        options,
+    )?;
+    Ok(result.unwrap_or_else(|| unreachable!("only a scoped syncback gives up")))
+}
+
+/// Incremental [`syncback`] of part of a place: `old` is part of `tree`
+/// (the tree on disk now), copied with its referents, and `dom` is the same
+/// part as it is now, as a place file stores it, paired with `old` instance
+/// for instance (no instance added, removed, renamed or moved). Everything
+/// runs as for the whole place, over the part: every instance of it must
+/// keep its place on disk, and then no file outside it can change, so the
+/// change set is the one `syncback` gives for the whole place. `None` when
+/// an instance of the part would move on disk: only a whole syncback says
+/// what follows from that.
+pub fn syncback_scoped(
+    vfs: &dyn Vfs,
+    project: &Project,
+    tree: &InstanceTree,
+    old: &WeakDom,
+    dom: WeakDom,
+) -> Result<Option<SyncbackResult>, SyncbackError> {
+    run(
+        vfs,
+        project,
+        Some((tree, Some(old))),
+        dom,
+        SyncbackOptions::INCREMENTAL,
+    )
+}
+
+/// The pipeline of [`syncback`] and [`syncback_scoped`].
+fn run(
+    vfs: &dyn Vfs,
+    project: &Project,
+    old_tree: Option<(&InstanceTree, Option<&WeakDom>)>,
+    mut dom: WeakDom,
+    options: SyncbackOptions,
+) -> Result<Option<SyncbackResult>, SyncbackError> {
+    let scope = old_tree.and_then(|(_, scope)| scope);
+    let old_tree = old_tree.map(|(tree, _)| tree);
     let options = options.resolved(project);
     let mut phases = crate::timing::Phases::new("syncback");
     let rules = project.syncback_rules.clone().unwrap_or_default();
@@ -155,8 +200,9 @@ pub fn syncback(
     let (removed, left_out) = prepare::prepare(&mut dom, project, &rules)?;
     phases.mark("prepare");
 
-    let previous = match (options.incremental, old_tree) {
-        (true, Some(tree)) => Some(incremental::Previous::new(tree, vfs, &dom)),
+    let previous = match (options.incremental, old_tree, scope) {
+        (true, Some(tree), Some(old)) => Some(incremental::Previous::over(tree, vfs, &dom, old)),
+        (true, Some(tree), None) => Some(incremental::Previous::new(tree, vfs, &dom)),
         _ => None,
     };
     phases.mark("previous");
@@ -171,6 +217,9 @@ pub fn syncback(
     )?;
     let mut layout = planner.layout;
     phases.mark("layout");
+    if scope.is_some() && layout.fresh > 0 {
+        return Ok(None);
+    }
     layout.keep.insert(project.file_location.clone());
     layout
         .keep
@@ -213,10 +262,18 @@ pub fn syncback(
     phases.mark("emit");
 
     let mut changes = ChangeSet::default();
-    let mut warnings = left_out;
-    warnings.extend(layout.warnings.iter().cloned());
+    // A scoped syncback's part lacks most of the place: only what its
+    // files say about themselves is worth a warning.
+    let mut warnings = if scope.is_some() {
+        Vec::new()
+    } else {
+        left_out
+    };
+    if scope.is_none() {
+        warnings.extend(layout.warnings.iter().cloned());
+    }
     warnings.extend(emitted.warnings);
-    if rules.warn_duplicate_names {
+    if rules.warn_duplicate_names && scope.is_none() {
         warnings.extend(duplicate_name_warnings(&dom));
     }
     let mut files = emitted.files;
@@ -273,8 +330,17 @@ pub fn syncback(
         removals: BTreeSet::new(),
         warnings: Vec::new(),
     };
-    for (dir, context) in &layout.node_dirs {
-        scan.scan(dir, context);
+    match (scope, &previous) {
+        (Some(_), Some(previous)) => {
+            if !scan.scan_files(previous.known_files(), &layout.node_dirs) {
+                return Ok(None);
+            }
+        }
+        _ => {
+            for (dir, context) in &layout.node_dirs {
+                scan.scan(dir, context);
+            }
+        }
     }
     changes.removals = scan.removals;
     warnings.extend(scan.warnings);
@@ -293,12 +359,14 @@ pub fn syncback(
     phases.log();
     // Freeing a large tree takes a while and nothing waits for it.
     drop(layout);
-    std::thread::spawn(move || drop(dom));
-    Ok(SyncbackResult {
+    if scope.is_none() {
+        std::thread::spawn(move || drop(dom));
+    }
+    Ok(Some(SyncbackResult {
         changes,
         warnings,
         instances,
-    })
+    }))
 }
 
 /// A place goes into a project whose root is a DataModel; a model into one
@@ -433,6 +501,20 @@ pub fn plan_over(
     let project = read_project(vfs, project_file)?;
     let result = syncback(vfs, &project, Some(old_tree), dom, options)?;
     Ok(Plan { project, result })
+}
+
+/// [`syncback_scoped`] for a project file on disk, over the dev server's
+/// live tree (see [`plan_over`]).
+pub fn plan_scoped(
+    vfs: &dyn Vfs,
+    project_file: &Path,
+    tree: &InstanceTree,
+    old: &WeakDom,
+    dom: WeakDom,
+) -> Result<Option<Plan>, SyncbackError> {
+    let project = read_project(vfs, project_file)?;
+    let result = syncback_scoped(vfs, &project, tree, old, dom)?;
+    Ok(result.map(|result| Plan { project, result }))
 }
 
 fn read_project(vfs: &dyn Vfs, project_file: &Path) -> Result<Project, SyncbackError> {

@@ -74,6 +74,57 @@ impl OrphanScan<'_> {
         }
     }
 
+    /// The scan of a scoped syncback: only `candidates` (the files the
+    /// old scope was read from), each judged as [`OrphanScan::scan`] judges
+    /// it when it reaches it from the innermost node folder holding it.
+    /// False if a folder on the way would not be kept as it is (then only a
+    /// whole scan says what goes).
+    pub fn scan_files<'p>(
+        &mut self,
+        candidates: impl Iterator<Item = &'p Path>,
+        node_dirs: &[(PathBuf, Context)],
+    ) -> bool {
+        for path in candidates {
+            let Some((dir, context)) = node_dirs
+                .iter()
+                .filter(|(dir, _)| path.starts_with(dir) && path != dir)
+                .max_by_key(|(dir, _)| dir.components().count())
+            else {
+                continue; // no scan reaches it
+            };
+            let skipped = |path: &Path| {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default();
+                (name.starts_with('.') && name != suffixes::GITKEEP)
+                    || self.is_kept(path)
+                    || self.is_ignored(path)
+            };
+            let mut reached = true;
+            for folder in path.ancestors().skip(1).take_while(|a| a != dir) {
+                if skipped(folder) {
+                    reached = false;
+                    break;
+                }
+                if !self.dirs.contains(folder) && !self.leads_to_kept(folder) {
+                    return false;
+                }
+            }
+            if !reached || skipped(path) {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !self.files.contains_key(path) && is_managed(path, name, context) {
+                self.remove(path);
+            }
+        }
+        true
+    }
+
     fn remove(&mut self, path: &Path) {
         if self.previous.is_none_or(|previous| previous.knows(path)) {
             self.removals.insert(path.to_path_buf());

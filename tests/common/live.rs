@@ -23,12 +23,15 @@ impl LiveServer {
     }
 
     /// [`LiveServer::start`] with environment variables set for the server.
+    /// Every test server also syncs back whole each write it syncs back
+    /// scoped, and fails the write if the two differ.
     pub fn start_with_env(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> LiveServer {
         let mut child = Command::new(env!("CARGO_BIN_EXE_atlas"))
             .arg("serve")
             .arg(project)
             .args(["--port", "0"])
             .args(extra)
+            .env("ATLAS_TEST_CHECK_SCOPED", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
