@@ -10,13 +10,89 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use atlas::serve::write::{self, WriteRequest, WriteUpdate};
+use atlas::serve::write::{self, AddedInstance, WriteRequest, WriteUpdate};
 use atlas::serve::ServeSession;
 use atlas::snapshot::InstanceTree;
 use atlas::syncback::{self, SyncbackOptions};
 use atlas::vfs::StdVfs;
 use rbx_dom_weak::types::{Attributes, Enum, Ref, Variant};
 use rbx_dom_weak::{ustr, UstrMap};
+
+/// The structural edits of one instance, each its own write.
+fn structural(tree: &InstanceTree, referent: Ref, other: Ref) -> Vec<(&'static str, WriteRequest)> {
+    let dom = tree.dom();
+    let Some(instance) = dom.get_by_ref(referent) else {
+        return Vec::new();
+    };
+    let update = |name: Option<&str>, class: Option<&str>, parent: Option<Ref>| WriteRequest {
+        updated: vec![WriteUpdate {
+            id: referent,
+            changed_name: name.map(str::to_owned),
+            changed_class_name: class.map(ustr),
+            changed_parent: parent,
+            changed_properties: UstrMap::default(),
+        }],
+        ..WriteRequest::default()
+    };
+    let mut out = vec![
+        ("rename", update(Some("Renamed"), None, None)),
+        (
+            "remove",
+            WriteRequest {
+                removed: vec![referent],
+                ..WriteRequest::default()
+            },
+        ),
+    ];
+    let parent = dom.get_by_ref(instance.parent());
+    if let Some(first) = parent
+        .and_then(|p| p.children().first())
+        .and_then(|c| dom.get_by_ref(*c))
+        .filter(|c| c.referent() != referent)
+    {
+        // Onto the name of its parent's first child (a `~N` sibling now).
+        out.push((
+            "rename onto a sibling",
+            update(Some(&first.name), None, None),
+        ));
+    }
+    if let Some(target) = dom.get_by_ref(other) {
+        let within = std::iter::successors(Some(other), |r| {
+            dom.get_by_ref(*r)
+                .map(|i| i.parent())
+                .filter(|p| p.is_some())
+        })
+        .any(|r| r == referent);
+        if !within && target.parent() != referent {
+            out.push(("move", update(None, None, Some(target.parent()))));
+        }
+    }
+    let script_class = match instance.class.as_str() {
+        "Script" => Some("LocalScript"),
+        "LocalScript" | "ModuleScript" => Some("Script"),
+        _ => None,
+    };
+    if let Some(class) = script_class {
+        out.push(("class change", update(None, Some(class), None)));
+    }
+    for (kind, class) in [("add a Folder", "Folder"), ("add a Part", "Part")] {
+        out.push((
+            kind,
+            WriteRequest {
+                added: vec![AddedInstance {
+                    id: Ref::new(),
+                    parent: Some(referent),
+                    name: instance.name.to_string(),
+                    class_name: ustr(class),
+                    properties: UstrMap::default(),
+                    children: Vec::new(),
+                }],
+                ..WriteRequest::default()
+            },
+        ));
+    }
+    out
+}
 
 /// The edits made to one instance, each its own write.
 fn edits(tree: &InstanceTree, referent: Ref, other: Ref) -> Vec<(&'static str, WriteUpdate)> {
@@ -98,11 +174,16 @@ fn check_project(root: &Path) -> Vec<String> {
     let mut counts: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for (i, referent) in referents.iter().enumerate() {
         let other = referents[(i * 7 + 3) % referents.len()];
-        for (kind, update) in edits(&tree, *referent, other) {
-            let mut request = WriteRequest {
-                updated: vec![update],
-                ..WriteRequest::default()
-            };
+        let property_edits = edits(&tree, *referent, other)
+            .into_iter()
+            .map(|(kind, update)| {
+                let request = WriteRequest {
+                    updated: vec![update],
+                    ..WriteRequest::default()
+                };
+                (kind, request)
+            });
+        for (kind, mut request) in property_edits.chain(structural(&tree, *referent, other)) {
             if write::check(&tree, &request).is_err() {
                 continue; // the root's or a project node's own edit
             }
@@ -113,8 +194,13 @@ fn check_project(root: &Path) -> Vec<String> {
                 continue;
             };
             let path = atlas::snapshot::refs::instance_path(tree.dom(), *referent);
-            let stored = write::as_stored(&scope.new).expect("the scope stores");
-            let scoped = syncback::plan_scoped(&vfs, &project_file, &tree, &scope.old, stored);
+            let (stored, identity) = write::as_stored_paired(&scope.new).expect("the scope stores");
+            let part = syncback::Part {
+                old: &scope.old,
+                identity: &identity,
+                may_move: &scope.may_move,
+            };
+            let scoped = syncback::plan_scoped(&vfs, &project_file, &tree, &part, stored);
             let mut copy = write::copy_dom(tree.dom());
             write::apply(&mut copy, &request).expect("the batch applies");
             let whole = syncback::plan_over(

@@ -241,9 +241,9 @@ impl Processor {
         })
     }
 
-    /// The syncback of a property-only batch, over the part of the tree it
-    /// can change (`write::scope`); `None` when the batch is structural or
-    /// the part alone cannot say what changes.
+    /// The syncback of a batch over the part of the tree it can change
+    /// (`write::scope`); `None` when the part would be too big or alone
+    /// cannot say what changes.
     fn scoped_plan(
         &self,
         tree: &InstanceTree,
@@ -251,16 +251,21 @@ impl Processor {
         phases: &mut crate::timing::Phases,
     ) -> Result<Option<crate::syncback::Plan>, WriteError> {
         let Some(scope) = write::scope(tree, self.vfs.as_ref(), request) else {
-            log::debug!("the write is structural or wide: synced back whole");
+            log::debug!("the write reaches too much of the tree: synced back whole");
             return Ok(None);
         };
-        let stored = write::as_stored(&scope.new)?;
+        let (stored, identity) = write::as_stored_paired(&scope.new)?;
         phases.mark("scope");
+        let part = crate::syncback::Part {
+            old: &scope.old,
+            identity: &identity,
+            may_move: &scope.may_move,
+        };
         let plan = crate::syncback::plan_scoped(
             self.vfs.as_ref(),
             &self.root_project,
             tree,
-            &scope.old,
+            &part,
             stored,
         )?;
         phases.mark("scoped syncback");

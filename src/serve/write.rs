@@ -13,7 +13,7 @@
 //! class, parent, properties), then Ref values (which may point at instances added in the same batch, by the
 //! id the plugin gave them), then removals.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use rbx_dom_weak::types::{Ref, Variant};
@@ -571,70 +571,148 @@ fn insert(
     }
 }
 
-/// The part of the live tree a batch of property changes can change on
-/// disk, before and after the batch (see `syncback::syncback_scoped`).
+/// The part of the live tree a batch can change on disk, before and after
+/// the batch (see `syncback::syncback_scoped`).
 pub struct Scope {
     /// The part as the live tree has it.
     pub old: WeakDom,
     /// The same part with the batch applied.
     pub new: WeakDom,
+    /// Instances that may take another place on disk: the renamed, moved,
+    /// re-classed and removed ones and their same-named siblings (whose
+    /// `~N` may change), with their subtrees. Every instance holding a
+    /// reference to one of them is in the part.
+    pub may_move: HashSet<Ref>,
 }
 
 /// A scope bigger than this is synced back whole: copying it would cost
 /// what the whole syncback does.
 const SCOPE_LIMIT: usize = 5_000;
 
-/// The part of the tree a checked batch can change on disk, if the batch
-/// only changes properties (no instance added, removed, renamed, moved or
-/// re-classed):
+/// The part of the tree a checked batch can change on disk:
 /// - the root and its children (the services);
-/// - for each changed instance, the instance that has its own file or
-///   folder holding it (the instance itself, or the model file around it),
-///   with its ancestors; with its whole subtree when a file holds it (a
-///   model file writes its children too), else with its children;
+/// - every instance whose files the batch can change (an edited instance,
+///   the parent of a new, moved or removed one, an instance holding a
+///   reference to one that may move), through the instance that has its own
+///   file or folder holding it (itself, or the model file around it), with
+///   its ancestors; with its whole subtree when a file holds it (a model
+///   file writes its children too), else with its children, so every
+///   folder whose entries can change has all its entries;
+/// - the instances that may move, with their subtrees;
 /// - every instance a Ref of those points at (before or after the batch),
 ///   with its ancestors, so each reference is written as a path to it.
 ///
-/// Every copy keeps its referent and all its properties.
+/// Every copy keeps its referent and all its properties. `None` when the
+/// part would be too big to be worth it.
 pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Option<Scope> {
     let dom = tree.dom();
-    let structural = !request.added.is_empty()
-        || !request.removed.is_empty()
-        || request.updated.iter().any(|u| {
-            let Some(instance) = dom.get_by_ref(u.id) else {
-                return true;
-            };
-            u.changed_name.as_ref().is_some_and(|n| *n != instance.name)
-                || u.changed_class_name.is_some_and(|c| c != instance.class)
-                || u.changed_parent.is_some_and(|p| p != instance.parent())
-        });
-    if structural {
-        return None;
-    }
-    let mut members: HashSet<Ref> = HashSet::new();
-    let add_chain = |members: &mut HashSet<Ref>, referent: Ref| {
-        let mut at = referent;
-        while at.is_some() && members.insert(at) {
-            at = dom.get_by_ref(at).map_or_else(Ref::none, |i| i.parent());
-        }
+    let mut part = Part {
+        tree,
+        vfs,
+        members: HashSet::new(),
     };
     let root = dom.root();
-    add_chain(&mut members, root.referent());
-    members.extend(root.children().iter().copied());
+    part.chain(root.referent());
+    part.members.extend(root.children().iter().copied());
+
+    let mut may_move: HashSet<Ref> = HashSet::new();
+    // Same-named siblings (of a class) may swap files when one of them goes.
+    let siblings_named = |parent: Ref, name: &str| -> Vec<Ref> {
+        dom.get_by_ref(parent)
+            .map(|p| {
+                p.children()
+                    .iter()
+                    .copied()
+                    .filter(|c| dom.get_by_ref(*c).is_some_and(|i| i.name == name))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut moving_roots: Vec<Ref> = Vec::new();
     for update in &request.updated {
-        let unit = own_file_holder(tree, update.id)?;
-        add_chain(&mut members, unit);
-        let instance = dom.get_by_ref(unit)?;
-        if held_by_a_file(tree, vfs, unit) {
-            members.extend(dom.descendants_of(unit).map(|i| i.referent()));
-        } else {
-            members.extend(instance.children().iter().copied());
+        let instance = dom.get_by_ref(update.id)?;
+        part.holder_of(update.id)?;
+        let renames = update
+            .changed_name
+            .as_ref()
+            .filter(|n| **n != instance.name);
+        let reclasses = update
+            .changed_class_name
+            .is_some_and(|c| c != instance.class);
+        let moves_to = update.changed_parent.filter(|p| *p != instance.parent());
+        if renames.is_none() && !reclasses && moves_to.is_none() {
+            continue;
         }
-        if members.len() > SCOPE_LIMIT {
+        let parent = instance.parent();
+        part.holder_of(parent)?;
+        moving_roots.extend(siblings_named(parent, &instance.name));
+        if let Some(name) = renames {
+            moving_roots.extend(siblings_named(parent, name));
+        }
+        if let Some(new_parent) = moves_to.filter(|p| dom.get_by_ref(*p).is_some()) {
+            part.holder_of(new_parent)?;
+            moving_roots.extend(siblings_named(
+                new_parent,
+                renames.map_or(instance.name.as_str(), String::as_str),
+            ));
+        }
+        moving_roots.push(update.id);
+    }
+    for added in &request.added {
+        let Some(parent) = added.parent.and_then(|p| dom.get_by_ref(p)) else {
+            continue;
+        };
+        part.holder_of(parent.referent())?;
+        if parent.children().is_empty() && parent.parent().is_some() {
+            // Its first child may turn its file into a folder (`X.luau` →
+            // `X/init.luau`): it moves, in its own folder's entries.
+            part.holder_of(parent.parent())?;
+            moving_roots.extend(siblings_named(parent.parent(), &parent.name));
+        }
+    }
+    for removed in &request.removed {
+        let instance = dom.get_by_ref(*removed)?;
+        part.holder_of(instance.parent())?;
+        // With its subtree: another instance may take its folder over (a
+        // same-named sibling, or a service syncback creates again), and
+        // then what the folder held is judged file by file.
+        moving_roots.extend(siblings_named(instance.parent(), &instance.name));
+    }
+    for moving in moving_roots {
+        for instance in std::iter::once(moving)
+            .filter_map(|r| dom.get_by_ref(r))
+            .chain(dom.descendants_of(moving))
+        {
+            may_move.insert(instance.referent());
+        }
+        part.chain(moving);
+        part.members
+            .extend(dom.descendants_of(moving).map(|i| i.referent()));
+        if part.members.len() > SCOPE_LIMIT {
             return None;
         }
     }
-    let mut targets: Vec<Ref> = members
+    if !may_move.is_empty() {
+        // Whoever points into what may move may need its path written again.
+        let holders: Vec<Ref> = dom
+            .descendants()
+            .filter(|i| {
+                i.properties
+                    .values()
+                    .any(|v| matches!(v, Variant::Ref(t) if may_move.contains(t)))
+            })
+            .map(|i| i.referent())
+            .collect();
+        for holder in holders {
+            part.holder_of(holder)?;
+        }
+    }
+    if part.members.len() > SCOPE_LIMIT {
+        return None;
+    }
+
+    let mut targets: Vec<Ref> = part
+        .members
         .iter()
         .filter_map(|r| dom.get_by_ref(*r))
         .flat_map(|i| i.properties.values())
@@ -644,6 +722,7 @@ pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Opti
                 .iter()
                 .flat_map(|u| u.changed_properties.values().flatten()),
         )
+        .chain(request.added.iter().flat_map(added_values))
         .filter_map(|value| match value {
             Variant::Ref(target) if target.is_some() && dom.get_by_ref(*target).is_some() => {
                 Some(*target)
@@ -651,17 +730,61 @@ pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Opti
             _ => None,
         })
         .collect();
-    targets.retain(|t| !members.contains(t));
+    targets.retain(|t| !part.members.contains(t));
     for target in targets {
-        add_chain(&mut members, target);
+        part.chain(target);
     }
-    if members.len() > SCOPE_LIMIT {
+    if part.members.len() > SCOPE_LIMIT {
         return None;
     }
-    let old = copy_part(dom, &members);
-    let mut new = copy_part(dom, &members);
+    let old = copy_part(dom, &part.members);
+    let mut new = copy_part(dom, &part.members);
     apply(&mut new, request).ok()?;
-    Some(Scope { old, new })
+    Some(Scope { old, new, may_move })
+}
+
+/// Every property value of new instances and their children.
+fn added_values(added: &AddedInstance) -> Vec<&Variant> {
+    let mut values: Vec<&Variant> = added.properties.values().collect();
+    for child in &added.children {
+        values.extend(added_values(child));
+    }
+    values
+}
+
+/// The members of a scope as it is gathered.
+struct Part<'a> {
+    tree: &'a InstanceTree,
+    vfs: &'a dyn Vfs,
+    members: HashSet<Ref>,
+}
+
+impl Part<'_> {
+    /// Adds `referent` and its ancestors.
+    fn chain(&mut self, referent: Ref) {
+        let dom = self.tree.dom();
+        let mut at = referent;
+        while at.is_some() && self.members.insert(at) {
+            at = dom.get_by_ref(at).map_or_else(Ref::none, |i| i.parent());
+        }
+    }
+
+    /// Adds the instance with its own file or folder holding `referent`,
+    /// its ancestors, and its subtree (a file holds it) or its children.
+    /// `None` if nothing on disk holds it, or the part grows too big.
+    fn holder_of(&mut self, referent: Ref) -> Option<()> {
+        let dom = self.tree.dom();
+        let unit = own_file_holder(self.tree, referent)?;
+        self.chain(unit);
+        if held_by_a_file(self.tree, self.vfs, unit) {
+            self.members
+                .extend(dom.descendants_of(unit).map(|i| i.referent()));
+        } else {
+            self.members
+                .extend(dom.get_by_ref(unit)?.children().iter().copied());
+        }
+        (self.members.len() <= SCOPE_LIMIT).then_some(())
+    }
 }
 
 /// The instance with a file or folder of its own (a name on disk) that
@@ -747,6 +870,33 @@ pub fn copy_dom(dom: &WeakDom) -> WeakDom {
         stack.extend(instance.children().iter().rev().copied());
     }
     copy
+}
+
+/// [`as_stored`], with each stored instance's referent → the referent it
+/// has in `dom`.
+pub fn as_stored_paired(dom: &WeakDom) -> Result<(WeakDom, HashMap<Ref, Ref>), WriteError> {
+    let stored = as_stored(dom)?;
+    let mut identity = HashMap::with_capacity(dom.descendants().count());
+    let mut stack = vec![(stored.root_ref(), dom.root_ref())];
+    while let Some((stored_ref, original)) = stack.pop() {
+        identity.insert(stored_ref, original);
+        let (Some(a), Some(b)) = (stored.get_by_ref(stored_ref), dom.get_by_ref(original)) else {
+            continue;
+        };
+        if a.children().len() != b.children().len() {
+            return Err(WriteError::Store(DomFileError::Decode {
+                encoding: "binary",
+                message: "the stored tree does not have the shape of the tree".to_owned(),
+            }));
+        }
+        stack.extend(
+            a.children()
+                .iter()
+                .copied()
+                .zip(b.children().iter().copied()),
+        );
+    }
+    Ok((stored, identity))
 }
 
 /// `dom` as a built file holds it: what `atlas build` writes for the tree,

@@ -99,12 +99,11 @@ impl<'a> Previous<'a> {
         self.known_paths.contains_key(path)
     }
 
-    /// Every file the old tree was read from.
-    pub fn known_files(&self) -> impl Iterator<Item = &Path> {
+    /// Every file and folder the old tree was read from, with its kind.
+    pub fn known(&self) -> impl Iterator<Item = (&Path, EntryKind)> {
         self.known_paths
             .iter()
-            .filter(|(_, kind)| **kind == EntryKind::File)
-            .map(|(path, _)| path.as_path())
+            .map(|(path, kind)| (path.as_path(), *kind))
     }
 
     /// True if the old tree was read from the file (not folder) `path`.

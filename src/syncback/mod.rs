@@ -158,26 +158,37 @@ pub fn syncback(
     Ok(result.unwrap_or_else(|| unreachable!("only a scoped syncback gives up")))
 }
 
-/// Incremental [`syncback`] of part of a place: `old` is part of `tree`
-/// (the tree on disk now), copied with its referents, and `dom` is the same
-/// part as it is now, as a place file stores it, paired with `old` instance
-/// for instance (no instance added, removed, renamed or moved). Everything
-/// runs as for the whole place, over the part: every instance of it must
-/// keep its place on disk, and then no file outside it can change, so the
-/// change set is the one `syncback` gives for the whole place. `None` when
-/// an instance of the part would move on disk: only a whole syncback says
-/// what follows from that.
+/// Part of a place and of the tree on disk, for [`syncback_scoped`].
+pub struct Part<'a> {
+    /// Part of the tree on disk, copied with its referents: every folder
+    /// whose entries can change with all its entries, every instance whose
+    /// files can change with its ancestors.
+    pub old: &'a WeakDom,
+    /// The new part's referent (as the DOM given to syncback has it) → the
+    /// referent of the instance it is in the tree on disk, or a new one.
+    pub identity: &'a HashMap<Ref, Ref>,
+    /// Instances of the tree on disk that may take another place on disk:
+    /// every instance holding a reference to one of them is in the part.
+    pub may_move: &'a HashSet<Ref>,
+}
+
+/// Incremental [`syncback`] of part of a place (see [`Part`]). Everything
+/// runs as for the whole place, over the part. When every instance of the
+/// tree on disk that takes another place on disk (a new file, or the file
+/// of another instance) may move, no file outside the part can change, and
+/// the change set is the one `syncback` gives for the whole place. `None`
+/// when another one moves: only a whole syncback says what follows.
 pub fn syncback_scoped(
     vfs: &dyn Vfs,
     project: &Project,
     tree: &InstanceTree,
-    old: &WeakDom,
+    part: &Part,
     dom: WeakDom,
 ) -> Result<Option<SyncbackResult>, SyncbackError> {
     run(
         vfs,
         project,
-        Some((tree, Some(old))),
+        Some((tree, Some(part))),
         dom,
         SyncbackOptions::INCREMENTAL,
     )
@@ -187,7 +198,7 @@ pub fn syncback_scoped(
 fn run(
     vfs: &dyn Vfs,
     project: &Project,
-    old_tree: Option<(&InstanceTree, Option<&WeakDom>)>,
+    old_tree: Option<(&InstanceTree, Option<&Part>)>,
     mut dom: WeakDom,
     options: SyncbackOptions,
 ) -> Result<Option<SyncbackResult>, SyncbackError> {
@@ -201,7 +212,9 @@ fn run(
     phases.mark("prepare");
 
     let previous = match (options.incremental, old_tree, scope) {
-        (true, Some(tree), Some(old)) => Some(incremental::Previous::over(tree, vfs, &dom, old)),
+        (true, Some(tree), Some(part)) => {
+            Some(incremental::Previous::over(tree, vfs, &dom, part.old))
+        }
         (true, Some(tree), None) => Some(incremental::Previous::new(tree, vfs, &dom)),
         _ => None,
     };
@@ -217,8 +230,10 @@ fn run(
     )?;
     let mut layout = planner.layout;
     phases.mark("layout");
-    if scope.is_some() && layout.fresh > 0 {
-        return Ok(None);
+    if let (Some(part), Some(previous), Some(tree)) = (scope, &previous, old_tree) {
+        if moves_outside(part, previous, tree, &layout) {
+            return Ok(None);
+        }
     }
     layout.keep.insert(project.file_location.clone());
     layout
@@ -332,7 +347,7 @@ fn run(
     };
     match (scope, &previous) {
         (Some(_), Some(previous)) => {
-            if !scan.scan_files(previous.known_files(), &layout.node_dirs) {
+            if !scan.scan_known(previous.known(), &layout.node_dirs) {
                 return Ok(None);
             }
         }
@@ -367,6 +382,27 @@ fn run(
         warnings,
         instances,
     }))
+}
+
+/// True if an instance of the tree on disk takes another place on disk
+/// (laid out afresh, or paired with another old instance) without being
+/// one [`Part::may_move`] allows.
+fn moves_outside(
+    part: &Part,
+    previous: &incremental::Previous,
+    tree: &InstanceTree,
+    layout: &layout::Layout,
+) -> bool {
+    layout.entries.keys().any(|referent| {
+        let Some(own) = part.identity.get(referent) else {
+            return false;
+        };
+        if tree.dom().get_by_ref(*own).is_none() {
+            return false; // new
+        }
+        let moved = layout.fresh.contains(referent) || previous.old_of(*referent) != Some(*own);
+        moved && !part.may_move.contains(own)
+    })
 }
 
 /// A place goes into a project whose root is a DataModel; a model into one
@@ -509,11 +545,11 @@ pub fn plan_scoped(
     vfs: &dyn Vfs,
     project_file: &Path,
     tree: &InstanceTree,
-    old: &WeakDom,
+    part: &Part,
     dom: WeakDom,
 ) -> Result<Option<Plan>, SyncbackError> {
     let project = read_project(vfs, project_file)?;
-    let result = syncback_scoped(vfs, &project, tree, old, dom)?;
+    let result = syncback_scoped(vfs, &project, tree, part, dom)?;
     Ok(result.map(|result| Plan { project, result }))
 }
 

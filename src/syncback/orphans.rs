@@ -74,17 +74,21 @@ impl OrphanScan<'_> {
         }
     }
 
-    /// The scan of a scoped syncback: only `candidates` (the files the
-    /// old scope was read from), each judged as [`OrphanScan::scan`] judges
-    /// it when it reaches it from the innermost node folder holding it.
-    /// False if a folder on the way would not be kept as it is (then only a
-    /// whole scan says what goes).
-    pub fn scan_files<'p>(
+    /// The scan of a scoped syncback: only the files and folders the old
+    /// part was read from (`known`), each judged as [`OrphanScan::scan`]
+    /// judges it when it reaches it from the innermost node folder holding
+    /// it. False if that judgement needs more than the part (a folder on
+    /// the way that would not be kept as it is, one that goes but holds
+    /// files Atlas does not manage): then only a whole scan says what goes.
+    pub fn scan_known<'p>(
         &mut self,
-        candidates: impl Iterator<Item = &'p Path>,
+        known: impl Iterator<Item = (&'p Path, EntryKind)>,
         node_dirs: &[(PathBuf, Context)],
     ) -> bool {
-        for path in candidates {
+        let mut known: Vec<(&Path, EntryKind)> = known.collect();
+        // Folders before what they hold.
+        known.sort_by(|a, b| a.0.cmp(b.0));
+        for (path, kind) in known {
             let Some((dir, context)) = node_dirs
                 .iter()
                 .filter(|(dir, _)| path.starts_with(dir) && path != dir)
@@ -103,8 +107,8 @@ impl OrphanScan<'_> {
             };
             let mut reached = true;
             for folder in path.ancestors().skip(1).take_while(|a| a != dir) {
-                if skipped(folder) {
-                    reached = false;
+                if skipped(folder) || self.removals.contains(folder) {
+                    reached = false; // left alone, or gone with its folder
                     break;
                 }
                 if !self.dirs.contains(folder) && !self.leads_to_kept(folder) {
@@ -118,8 +122,21 @@ impl OrphanScan<'_> {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
-            if !self.files.contains_key(path) && is_managed(path, name, context) {
-                self.remove(path);
+            match kind {
+                EntryKind::Dir => {
+                    if self.dirs.contains(path) || self.leads_to_kept(path) {
+                        continue; // scanned: what it holds is judged on its own
+                    }
+                    if self.holds_unmanaged(path, context) {
+                        return false;
+                    }
+                    self.remove(path);
+                }
+                EntryKind::File => {
+                    if !self.files.contains_key(path) && is_managed(path, name, context) {
+                        self.remove(path);
+                    }
+                }
             }
         }
         true

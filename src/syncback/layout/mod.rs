@@ -213,9 +213,9 @@ pub(super) struct Layout {
     /// How many files of unchanged instances stay as they are (incremental
     /// mode), for the summary.
     pub unchanged_files: usize,
-    /// Instances of a folder that took a new place instead of keeping the
-    /// one they hold on disk (a scoped syncback holds only while this is 0).
-    pub fresh: usize,
+    /// Instances of a folder that took a new place (no place on disk they
+    /// could keep): a scoped syncback checks they may move.
+    pub fresh: HashSet<Ref>,
     pub warnings: Vec<String>,
 }
 
@@ -743,7 +743,7 @@ impl<'a> Planner<'a> {
                 }
                 continue;
             }
-            self.layout.fresh += 1;
+            self.layout.fresh.insert(referent);
             // A data file (`wally.toml`) stays one while it can hold the module.
             if let Some(form) = self.data_file_form(context, dir, referent) {
                 let index = dedup_index(&form.stem);
