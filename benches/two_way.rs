@@ -95,7 +95,8 @@ fn main() {
     let parts = of_class("Part");
     let models = of_class("Model");
     let values = of_class("ObjectValue");
-    let kinds: [(&str, &Vec<String>, &dyn Fn(usize) -> Value); 4] = [
+    type Edit<'a> = (&'a str, &'a Vec<String>, &'a dyn Fn(usize) -> Value);
+    let kinds: [Edit; 4] = [
         (
             "ModuleScript Source",
             &scripts,

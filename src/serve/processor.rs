@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::snapshot::patch::{reconcile, AppliedPatch};
-use crate::snapshot::refs::refresh_refs;
+use crate::snapshot::refs::{refresh_refs, refresh_refs_of};
 use crate::snapshot::InstanceTree;
 use crate::syncback::SyncbackOptions;
 use crate::vfs::CachedVfs;
@@ -226,7 +226,10 @@ impl Processor {
         for warning in &plan.result.warnings {
             log::warn!("{warning}");
         }
-        self.refs_stale |= request.may_change_refs();
+        // Ref values set by the batch itself come back as reference
+        // attributes of the written files, resolved with them; a structural
+        // batch changed what paths lead to.
+        self.refs_stale |= request.is_structural();
         self.handle(write::read_back_paths(&request, paths), false);
         phases.mark("read back");
         phases.log();
@@ -471,6 +474,17 @@ impl Processor {
                 shown.insert(text);
             }
             self.known_warnings = shown;
+            ref_changes
+        } else if !patch.ref_holders.is_empty() {
+            // Only some instances' own reference attributes changed.
+            let holders = std::mem::take(&mut patch.ref_holders);
+            let (ref_changes, warnings) = refresh_refs_of(&mut tree, &holders);
+            for warning in warnings {
+                let text = warning.to_string();
+                if self.known_warnings.insert(text.clone()) {
+                    log::warn!("{text}");
+                }
+            }
             ref_changes
         } else {
             Vec::new()

@@ -40,19 +40,15 @@ impl WriteRequest {
         self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
     }
 
-    /// True if the batch may change what a reference resolves to: it adds,
-    /// removes, renames, moves or re-classes instances, or sets or clears a
-    /// property that may be a Ref (a cleared Ref arrives as a removal).
-    pub fn may_change_refs(&self) -> bool {
+    /// True if the batch adds, removes, renames, moves or re-classes
+    /// instances (what reference paths lead to may change).
+    pub fn is_structural(&self) -> bool {
         !self.added.is_empty()
             || !self.removed.is_empty()
             || self.updated.iter().any(|u| {
                 u.changed_name.is_some()
                     || u.changed_class_name.is_some()
                     || u.changed_parent.is_some()
-                    || u.changed_properties
-                        .values()
-                        .any(|v| matches!(v, None | Some(Variant::Ref(_))))
             })
     }
 }

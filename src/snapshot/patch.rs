@@ -65,6 +65,10 @@ pub struct AppliedPatch {
     /// id. With nothing added or removed either, every reference resolves
     /// as before and `refs::refresh_refs` has nothing to do.
     pub refs_may_change: bool,
+    /// Kept instances whose reference attributes (other than `Rojo_Id`)
+    /// changed, and nothing else a reference reads: without
+    /// `refs_may_change`, only theirs need resolving again.
+    pub ref_holders: Vec<Ref>,
 }
 
 impl AppliedPatch {
@@ -271,13 +275,28 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
             }
         }
     }
-    let refs_read_the_same = tree.metadata(id).is_some_and(|old| {
-        old.fs_name == snapshot.metadata.fs_name
-            && old.specified_id == snapshot.metadata.specified_id
-            && old.ref_attributes == snapshot.metadata.ref_attributes
-    });
-    if !refs_read_the_same {
-        patch.refs_may_change = true;
+    match tree.metadata(id) {
+        Some(old)
+            if old.fs_name == snapshot.metadata.fs_name
+                && old.specified_id == snapshot.metadata.specified_id =>
+        {
+            if old.ref_attributes != snapshot.metadata.ref_attributes {
+                let id_attribute = |attributes: &[(String, Variant)]| {
+                    attributes
+                        .iter()
+                        .find(|(key, _)| key == crate::snapshot::refs::ID_ATTRIBUTE)
+                        .map(|(_, value)| value.clone())
+                };
+                if id_attribute(&old.ref_attributes)
+                    == id_attribute(&snapshot.metadata.ref_attributes)
+                {
+                    patch.ref_holders.push(id);
+                } else {
+                    patch.refs_may_change = true;
+                }
+            }
+        }
+        _ => patch.refs_may_change = true,
     }
     if let Some(instance) = tree.dom_mut().get_by_ref_mut(id) {
         if instance.name != snapshot.name || instance.class != snapshot.class_name {

@@ -80,13 +80,9 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
 /// when the target is gone. Returns the properties that changed, and the
 /// warnings for references that match nothing.
 pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>) {
-    let mut ids: Option<HashMap<String, Ref>> = None;
-    let mut warnings = Vec::new();
-    let mut desired: Vec<(Ref, Ustr, Option<Ref>)> = Vec::new();
-
-    let dom = tree.dom();
     // Tree order, so warnings come out in the order a reader expects.
-    let holders: Vec<Ref> = dom
+    let holders: Vec<Ref> = tree
+        .dom()
         .descendants()
         .map(|i| i.referent())
         .filter(|r| {
@@ -94,6 +90,33 @@ pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>
                 .is_some_and(|m| !m.ref_attributes.is_empty())
         })
         .collect();
+    let (mut changes, warnings) = resolve_holders(tree, holders);
+    if tree.has_model_file_instances() {
+        changes.extend(clear_dangling_refs(tree.dom_mut()));
+    }
+    (changes, warnings)
+}
+
+/// [`refresh_refs`] for `holders` only: when nothing but their reference
+/// attributes changed (no instance added, removed or renamed, no id or
+/// name on disk changed), every other reference resolves as before.
+pub fn refresh_refs_of(
+    tree: &mut InstanceTree,
+    holders: &[Ref],
+) -> (Vec<RefChange>, Vec<RefWarning>) {
+    resolve_holders(tree, holders.to_vec())
+}
+
+/// Resolves the reference attributes of `holders` and sets the Ref
+/// properties they manage.
+fn resolve_holders(
+    tree: &mut InstanceTree,
+    holders: Vec<Ref>,
+) -> (Vec<RefChange>, Vec<RefWarning>) {
+    let mut ids: Option<HashMap<String, Ref>> = None;
+    let mut warnings = Vec::new();
+    let mut desired: Vec<(Ref, Ustr, Option<Ref>)> = Vec::new();
+    let dom = tree.dom();
     for source in holders {
         let (Some(metadata), Some(instance)) = (tree.metadata(source), dom.get_by_ref(source))
         else {
@@ -186,9 +209,6 @@ pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>
             property,
             value,
         });
-    }
-    if tree.has_model_file_instances() {
-        changes.extend(clear_dangling_refs(tree.dom_mut()));
     }
     (changes, warnings)
 }
