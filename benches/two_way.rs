@@ -9,6 +9,8 @@
 //! - 200 single-property writes of each kind: a ModuleScript's `Source`, a
 //!   Part's `Transparency`, an attribute of a Model, an ObjectValue's
 //!   `Value` (a Ref, which makes the next batch resolve every reference);
+//! - 50 writes of each structural kind: renaming a Part, adding a Part to
+//!   a Model, removing a Part;
 //! - one 1,000-Part paste into Workspace (one request), 3 times.
 
 #[allow(dead_code)]
@@ -130,6 +132,53 @@ fn main() {
                     json!([{ "id": id, "changedProperties": value(k) }]),
                     json!({}),
                 )
+            })
+            .collect();
+        samples.sort();
+        println!(
+            "{label:<28} {:>10} {:>10}",
+            ms(samples[samples.len() / 2]),
+            ms(samples[samples.len() * 99 / 100])
+        );
+    }
+
+    // Structural writes, 50 of each.
+    let structural: [(&str, Box<dyn Fn(usize) -> (Value, Value, Value)>); 3] = [
+        (
+            "rename a Part",
+            Box::new(|k| {
+                let id = &parts[(k * 13) % parts.len()];
+                let updated = json!([{ "id": id, "changedName": format!("Renamed{k}"), "changedProperties": {} }]);
+                (json!([]), json!({}), updated)
+            }),
+        ),
+        (
+            "add a Part to a Model",
+            Box::new(|k| {
+                let parent = &models[(k * 17) % models.len()];
+                let added = json!({ common::two_way::new_id(): {
+                    "parent": parent, "name": "Added", "className": "Part",
+                    "properties": {}, "children": [],
+                }});
+                (json!([]), added, json!([]))
+            }),
+        ),
+        (
+            "remove a Part",
+            Box::new(|k| {
+                let id = &parts[(k * 29 + 5) % parts.len()];
+                (json!([id]), json!({}), json!([]))
+            }),
+        ),
+    ];
+    for (label, body) in structural {
+        let mut samples: Vec<Duration> = (0..50)
+            .map(|k| {
+                let (removed, added, updated) = body(k);
+                let body = json!({ "sessionId": session, "removed": removed, "added": added, "updated": updated });
+                let start = Instant::now();
+                server.write_ok(&body);
+                start.elapsed()
             })
             .collect();
         samples.sort();
