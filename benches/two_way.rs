@@ -77,9 +77,9 @@ fn main() {
         ids
     };
     let session = server.session_id();
-    let write = |updated: Value, added: Value| -> Duration {
+    let write = |removed: Value, added: Value, updated: Value| -> Duration {
         let body =
-            json!({ "sessionId": session, "removed": [], "added": added, "updated": updated });
+            json!({ "sessionId": session, "removed": removed, "added": added, "updated": updated });
         let start = Instant::now();
         server.write_ok(&body);
         start.elapsed()
@@ -125,21 +125,17 @@ fn main() {
             println!("{label:<28} (none in the place)");
             continue;
         }
-        let mut samples: Vec<Duration> = (0..EDITS)
+        let samples: Vec<Duration> = (0..EDITS)
             .map(|k| {
                 let id = &ids[(k * 7) % ids.len()];
                 write(
-                    json!([{ "id": id, "changedProperties": value(k) }]),
+                    json!([]),
                     json!({}),
+                    json!([{ "id": id, "changedProperties": value(k) }]),
                 )
             })
             .collect();
-        samples.sort();
-        println!(
-            "{label:<28} {:>10} {:>10}",
-            ms(samples[samples.len() / 2]),
-            ms(samples[samples.len() * 99 / 100])
-        );
+        report(label, samples);
     }
 
     // Structural writes, 50 of each.
@@ -172,28 +168,20 @@ fn main() {
         ),
     ];
     for (label, body) in structural {
-        let mut samples: Vec<Duration> = (0..50)
+        let samples: Vec<Duration> = (0..50)
             .map(|k| {
                 let (removed, added, updated) = body(k);
-                let body = json!({ "sessionId": session, "removed": removed, "added": added, "updated": updated });
-                let start = Instant::now();
-                server.write_ok(&body);
-                start.elapsed()
+                write(removed, added, updated)
             })
             .collect();
-        samples.sort();
-        println!(
-            "{label:<28} {:>10} {:>10}",
-            ms(samples[samples.len() / 2]),
-            ms(samples[samples.len() * 99 / 100])
-        );
+        report(label, samples);
     }
 
     let workspace = of_class("Workspace")
         .into_iter()
         .next()
         .expect("a Workspace");
-    let mut pastes: Vec<Duration> = (0..3)
+    let pastes: Vec<Duration> = (0..3)
         .map(|round| {
             let added: serde_json::Map<String, Value> = (0..1000)
                 .map(|k| {
@@ -209,15 +197,20 @@ fn main() {
                     )
                 })
                 .collect();
-            write(json!([]), Value::Object(added))
+            write(json!([]), Value::Object(added), json!([]))
         })
         .collect();
-    pastes.sort();
+    report("paste of 1,000 Parts", pastes);
+}
+
+/// One line of the table: the median and the 99th percentile (of 3: the
+/// slowest).
+fn report(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
     println!(
-        "{:<28} {:>10} {:>10}",
-        "paste of 1,000 Parts",
-        ms(pastes[1]),
-        ms(pastes[2])
+        "{label:<28} {:>10} {:>10}",
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() * 99 / 100])
     );
 }
 

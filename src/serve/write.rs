@@ -814,35 +814,17 @@ fn held_by_a_file(tree: &InstanceTree, vfs: &dyn Vfs, referent: Ref) -> bool {
 /// The instances of `dom` in `members` (whose parents are members too),
 /// copied with their referents, properties and order.
 fn copy_part(dom: &WeakDom, members: &HashSet<Ref>) -> WeakDom {
-    let root = dom.root();
-    let mut copy = WeakDom::new(
-        InstanceBuilder::with_property_capacity(root.class, root.properties.len())
-            .with_referent(root.referent())
-            .with_name(root.name.clone())
-            .with_properties(root.properties.clone()),
-    );
-    let mut stack: Vec<Ref> = root.children().iter().rev().copied().collect();
-    while let Some(referent) = stack.pop() {
-        let Some(instance) = dom.get_by_ref(referent) else {
-            continue;
-        };
-        if !members.contains(&referent) {
-            continue;
-        }
-        copy.insert(
-            instance.parent(),
-            InstanceBuilder::with_property_capacity(instance.class, instance.properties.len())
-                .with_referent(referent)
-                .with_name(instance.name.clone())
-                .with_properties(instance.properties.clone()),
-        );
-        stack.extend(instance.children().iter().rev().copied());
-    }
-    copy
+    copy_where(dom, members.len(), |referent| members.contains(&referent))
 }
 
 /// A copy of `dom` whose instances keep their referents.
 pub fn copy_dom(dom: &WeakDom) -> WeakDom {
+    copy_where(dom, dom.descendants().count(), |_| true)
+}
+
+/// The root and the instances `keep` takes (with their parents), copied
+/// with their referents, properties and order.
+fn copy_where(dom: &WeakDom, capacity: usize, keep: impl Fn(Ref) -> bool) -> WeakDom {
     let root = dom.root();
     let mut copy = WeakDom::new(
         InstanceBuilder::with_property_capacity(root.class, root.properties.len())
@@ -850,12 +832,15 @@ pub fn copy_dom(dom: &WeakDom) -> WeakDom {
             .with_name(root.name.clone())
             .with_properties(root.properties.clone()),
     );
-    copy.reserve(dom.descendants().count());
+    copy.reserve(capacity);
     let mut stack: Vec<Ref> = root.children().iter().rev().copied().collect();
     while let Some(referent) = stack.pop() {
         let Some(instance) = dom.get_by_ref(referent) else {
             continue;
         };
+        if !keep(referent) {
+            continue;
+        }
         copy.insert(
             instance.parent(),
             InstanceBuilder::with_property_capacity(instance.class, instance.properties.len())
