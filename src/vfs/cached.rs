@@ -7,7 +7,7 @@
 //! files are never read twice. Missing paths are cached too (meta files are
 //! looked for beside every file).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,10 @@ const SHARDS: usize = 32;
 pub struct CachedVfs {
     inner: StdVfs,
     shards: Vec<RwLock<Cache>>,
+    /// Every folder that has something cached below it: only these are
+    /// swept when a path that may have been a folder is invalidated (a
+    /// gone path is most often an editor's or Atlas's own temporary file).
+    parents: RwLock<HashSet<PathBuf>>,
     /// Whether what is read is kept.
     caching: AtomicBool,
 }
@@ -40,6 +44,7 @@ impl Default for CachedVfs {
         CachedVfs {
             inner: StdVfs,
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            parents: RwLock::default(),
             caching: AtomicBool::new(true),
         }
     }
@@ -82,7 +87,11 @@ impl CachedVfs {
         if let Some(parent) = path.parent() {
             self.write_shard(parent).listings.remove(parent);
         }
-        if was_dir {
+        let has_below = match self.parents.read() {
+            Ok(parents) => parents.contains(path),
+            Err(poisoned) => poisoned.into_inner().contains(path),
+        };
+        if was_dir && has_below {
             for shard in &self.shards {
                 let mut shard = lock_write(shard);
                 shard.contents.retain(|p, _| !p.starts_with(path));
@@ -96,6 +105,34 @@ impl CachedVfs {
     pub fn clear(&self) {
         for shard in &self.shards {
             *lock_write(shard) = Cache::default();
+        }
+        match self.parents.write() {
+            Ok(mut parents) => parents.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
+    }
+
+    /// Records that something below each ancestor of `path` is cached.
+    fn note_parents(&self, path: &Path) {
+        let missing = |parents: &HashSet<PathBuf>| {
+            path.parent()
+                .is_some_and(|parent| !parents.contains(parent))
+        };
+        let known = match self.parents.read() {
+            Ok(parents) => !missing(&parents),
+            Err(poisoned) => !missing(&poisoned.into_inner()),
+        };
+        if known {
+            return;
+        }
+        let mut parents = match self.parents.write() {
+            Ok(parents) => parents,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for ancestor in path.ancestors().skip(1) {
+            if !parents.insert(ancestor.to_path_buf()) {
+                break; // its own ancestors are in already
+            }
         }
     }
 
@@ -133,6 +170,7 @@ impl Vfs for CachedVfs {
         if !self.caching() {
             return Ok(bytes);
         }
+        self.note_parents(path);
         self.write_shard(path)
             .contents
             .insert(path.to_path_buf(), Arc::new(bytes.clone()));
@@ -147,6 +185,10 @@ impl Vfs for CachedVfs {
         if !self.caching() {
             return Ok(entries);
         }
+        if let Some(entry) = entries.first() {
+            self.note_parents(&entry.path);
+        }
+        self.note_parents(path);
         for entry in &entries {
             self.write_shard(&entry.path)
                 .kinds
@@ -165,6 +207,7 @@ impl Vfs for CachedVfs {
         if !self.caching() {
             return self.inner.kind(path);
         }
+        self.note_parents(path);
         match self.inner.kind(path) {
             Ok(kind) => {
                 self.write_shard(path)
