@@ -21,7 +21,7 @@ use crate::snapshot::patch::{reconcile, AppliedPatch};
 use crate::snapshot::refs::{refresh_refs, refresh_refs_of};
 use crate::snapshot::InstanceTree;
 use crate::syncback::SyncbackOptions;
-use crate::vfs::CachedVfs;
+use crate::vfs::{CachedVfs, Vfs};
 
 use super::instance_data::PatchMessage;
 use super::lock;
@@ -71,7 +71,23 @@ pub struct Processor {
     /// The tree changed outside a reconcile (a two-way write): the next
     /// batch resolves every reference again.
     pub refs_stale: bool,
+    /// What two-way writes left at each path they wrote, created or removed,
+    /// once read back into the tree: a watcher event for a path that still
+    /// holds exactly that is the write's own echo, with nothing to read.
+    pub written: HashMap<PathBuf, Written>,
 }
+
+/// What a two-way write left at a path. (Folders are not recorded: an
+/// event for a folder stands for changes inside it.)
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    File(Vec<u8>),
+    Gone,
+}
+
+/// Echo records kept at most (a long session of writes forgets them all
+/// past this; their events are then read as any other).
+const WRITTEN_LIMIT: usize = 100_000;
 
 impl Processor {
     pub fn run(mut self, events: Receiver<ProcessorEvent>) {
@@ -109,6 +125,15 @@ impl Processor {
             }
             if rescan {
                 log::warn!("the file watcher lost events; reading the project again");
+            }
+            if rescan {
+                self.written.clear();
+            } else {
+                // A two-way write's own files, already read back.
+                paths.retain(|path| {
+                    self.vfs.invalidate(path);
+                    !self.is_own_echo(path)
+                });
             }
             if !paths.is_empty() || rescan {
                 let start = Instant::now();
@@ -215,9 +240,21 @@ impl Processor {
             }
         };
         let mut paths = write::touched_paths(&tree, &request);
-        paths.extend(plan.result.changes.files.keys().cloned());
-        paths.extend(plan.result.changes.removals.iter().cloned());
-        let summary = plan.result.changes.apply(&plan.project.folder)?;
+        let changes = &plan.result.changes;
+        paths.extend(changes.files.keys().cloned());
+        paths.extend(changes.removals.iter().cloned());
+        let summary = changes.apply(&plan.project.folder)?;
+        let echoes: Vec<(PathBuf, Written)> = changes
+            .removals
+            .iter()
+            .map(|p| (p.clone(), Written::Gone))
+            .chain(
+                changes
+                    .files
+                    .iter()
+                    .map(|(p, bytes)| (p.clone(), Written::File(bytes.clone()))),
+            )
+            .collect();
         phases.mark("files");
         write::apply(tree.dom_mut(), &request)?;
         tree.forget_missing();
@@ -232,6 +269,12 @@ impl Processor {
         self.refs_stale |= request.is_structural();
         self.handle(write::read_back_paths(&request, paths), false);
         phases.mark("read back");
+        // Read back: the watcher's events for these paths, while they hold
+        // what was written, have nothing new to tell.
+        if self.written.len() > WRITTEN_LIMIT {
+            self.written.clear();
+        }
+        self.written.extend(echoes);
         phases.log();
         log::info!(
             "wrote Studio's changes: {} ({:.1?})",
@@ -300,6 +343,23 @@ impl Processor {
         )?;
         phases.mark("syncback");
         Ok(plan)
+    }
+
+    /// True if `path` still holds what a two-way write left there (already
+    /// read back into the tree). Any other content drops the record.
+    fn is_own_echo(&mut self, path: &Path) -> bool {
+        let Some(expected) = self.written.get(path) else {
+            return false;
+        };
+        let vfs = self.vfs.as_ref();
+        let same = match expected {
+            Written::File(bytes) => vfs.read(path).is_ok_and(|now| now == *bytes),
+            Written::Gone => vfs.kind(path).is_err(),
+        };
+        if !same {
+            self.written.remove(path);
+        }
+        same
     }
 
     /// Handles one batch of changed paths.
@@ -568,9 +628,17 @@ fn assert_same_changes(scoped: &crate::syncback::Plan, whole: &crate::syncback::
         .map(|(path, _)| path)
         .chain(b.files.keys().filter(|path| !a.files.contains_key(*path)))
         .collect();
+    let shown = |files: &std::collections::BTreeMap<PathBuf, Vec<u8>>| {
+        differing
+            .first()
+            .and_then(|path| files.get(*path))
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+    };
     assert!(
         differing.is_empty() && a.removals == b.removals,
-        "the scoped syncback differs from the whole one: files {differing:?}, removals {:?} against {:?}",
+        "the scoped syncback differs from the whole one: files {differing:?} (the first: {:?} against {:?}), removals {:?} against {:?}",
+        shown(&a.files),
+        shown(&b.files),
         a.removals,
         b.removals
     );

@@ -176,6 +176,7 @@ impl ServeSession {
                 root_project: session.project_file.clone(),
                 known_warnings: loaded.ref_warnings.iter().map(|w| w.to_string()).collect(),
                 refs_stale: false,
+                written: Default::default(),
                 failed_units: Default::default(),
                 ignore_rescans_until: std::time::Instant::now() + OWN_READ_ECHO,
             };
