@@ -11,6 +11,10 @@
 //!   flat) (median and p99), with the
 //!   processor's debounce (10 ms quiet, 50 ms at most);
 //! - idle CPU of the server over 5 s after the edits.
+//!
+//! `ATLAS_BENCH_SERVE_PROJECT=DIR` measures that project instead of Miner's
+//! Haven's (500 edits), e.g. the 244k-instance project `bench/scale_bench.sh`
+//! writes.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -41,6 +45,14 @@ fn main() {
     }
     let atlas = env!("CARGO_BIN_EXE_atlas");
     measure(atlas, &repo, &project, 10, 200);
+
+    // Any other project, such as the 244k-instance one `bench/scale_bench.sh`
+    // leaves in /dev/shm/atlas-scale-bench/s-x4: whether patch latency stays
+    // flat at four times Miner's Haven's size.
+    if let Some(other) = std::env::var_os("ATLAS_BENCH_SERVE_PROJECT") {
+        measure(atlas, &repo, Path::new(&other), 3, 500);
+        return;
+    }
 
     // Miner's Haven's project (61k instances), written by `atlas syncback`
     // once: whether patch latency stays flat as the project grows.
