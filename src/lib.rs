@@ -9,6 +9,7 @@ pub mod dom_file;
 pub mod formats;
 pub mod init;
 pub mod json;
+pub mod memory;
 pub mod plugin;
 pub mod project;
 pub mod reflection;

@@ -96,6 +96,8 @@ impl Processor {
             let start = Instant::now();
             lock(&self.tree).enable_path_index();
             log::debug!("indexed the tree's paths in {:.1?}", start.elapsed());
+            // The start-up's snapshots are gone: their memory goes back.
+            crate::memory::release_free_memory();
         }
         while let Ok(first) = events.recv() {
             let mut paths = Vec::new();
