@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Times `atlas syncback` of a real place into an empty place project.
 
-usage: python3 bench/syncback_bench.py [--runs N] [--place FILE]
+usage: python3 bench/syncback_bench.py [--runs N] [--place FILE | --traits]
 
 Default place: ../shared/corpus/places/miners-haven.rbxl (61k instances,
-about 61k files out). For each run: a fresh empty project under bench/out/,
+about 61k files out). `--traits`: the place `bench/gen_traits_place.py`
+writes (57k instances, 1 MB of terrain, 1,332 attributes, 16k tagged
+instances; generated once under bench/out/), whose peak memory the
+syncback issue bounds at 400 MB. For each run: a fresh empty project under bench/out/,
 `atlas syncback` into it (wall, user and sys time, peak memory), then, in the
 same run, `cp -r` of the folder Atlas wrote: the floor for creating those
 files on this disk. That floor swings between runs (file system state), so
@@ -38,6 +41,12 @@ def main():
     runs = int(args[args.index("--runs") + 1]) if "--runs" in args else 5
     place = args[args.index("--place") + 1] if "--place" in args else os.path.join(
         SHARED, "corpus", "places", "miners-haven.rbxl")
+    if "--traits" in args:
+        place = os.path.join(HERE, "out", "traits.rbxlx")
+        if not os.path.exists(place):
+            os.makedirs(os.path.dirname(place), exist_ok=True)
+            subprocess.run([sys.executable, os.path.join(HERE, "gen_traits_place.py"),
+                            "--out", place], check=True)
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
     atlas = os.path.join(REPO, "target", "release", "atlas")
