@@ -127,15 +127,10 @@ impl Processor {
             }
             if rescan {
                 log::warn!("the file watcher lost events; reading the project again");
-            }
-            if rescan {
                 self.written.clear();
             } else {
                 // A two-way write's own files, already read back.
-                paths.retain(|path| {
-                    self.vfs.invalidate(path);
-                    !self.is_own_echo(path)
-                });
+                paths.retain(|path| !self.is_own_echo(path));
             }
             if !paths.is_empty() || rescan {
                 let start = Instant::now();
@@ -353,6 +348,8 @@ impl Processor {
         let Some(expected) = self.written.get(path) else {
             return false;
         };
+        // What the cache holds is what the write read back: ask the disk.
+        self.vfs.invalidate(path);
         let vfs = self.vfs.as_ref();
         let same = match expected {
             Written::File(bytes) => vfs.read(path).is_ok_and(|now| now == *bytes),

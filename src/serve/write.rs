@@ -80,6 +80,27 @@ pub struct WriteUpdate {
     pub changed_properties: UstrMap<Option<Variant>>,
 }
 
+/// What of an update changes where an instance is (not only what it holds).
+struct Moves<'a> {
+    /// A name other than the instance's.
+    rename: Option<&'a String>,
+    /// A class other than the instance's.
+    reclasses: bool,
+    /// A parent other than the instance's.
+    parent: Option<Ref>,
+}
+
+impl WriteUpdate {
+    /// What of this update really changes `instance`'s name, class or parent.
+    fn moves(&self, instance: &rbx_dom_weak::Instance) -> Moves<'_> {
+        Moves {
+            rename: self.changed_name.as_ref().filter(|n| **n != instance.name),
+            reclasses: self.changed_class_name.is_some_and(|c| c != instance.class),
+            parent: self.changed_parent.filter(|p| *p != instance.parent()),
+        }
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Default)]
 pub struct WriteOutcome {
@@ -212,13 +233,12 @@ pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteErr
                 format!("no instance has the id {}", update.id),
             ));
         };
-        let renames = update
-            .changed_name
-            .as_ref()
-            .is_some_and(|n| *n != instance.name);
-        let reclasses = update
-            .changed_class_name
-            .is_some_and(|c| c != instance.class);
+        let Moves {
+            rename,
+            reclasses,
+            parent,
+        } = update.moves(instance);
+        let (renames, moves) = (rename.is_some(), parent.is_some());
         if let Some(class) = update.changed_class_name {
             if crate::reflection::class(&class).is_none() {
                 return Err(WriteError::invalid(
@@ -227,9 +247,6 @@ pub fn check(tree: &InstanceTree, request: &WriteRequest) -> Result<(), WriteErr
                 ));
             }
         }
-        let moves = update
-            .changed_parent
-            .is_some_and(|p| p != instance.parent());
         if (renames || reclasses || moves) && update.id == dom.root_ref() {
             return Err(WriteError::invalid(
                 field,
@@ -628,14 +645,11 @@ pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Opti
     for update in &request.updated {
         let instance = dom.get_by_ref(update.id)?;
         part.holder_of(update.id)?;
-        let renames = update
-            .changed_name
-            .as_ref()
-            .filter(|n| **n != instance.name);
-        let reclasses = update
-            .changed_class_name
-            .is_some_and(|c| c != instance.class);
-        let moves_to = update.changed_parent.filter(|p| *p != instance.parent());
+        let Moves {
+            rename: renames,
+            reclasses,
+            parent: moves_to,
+        } = update.moves(instance);
         if renames.is_none() && !reclasses && moves_to.is_none() {
             continue;
         }
@@ -675,15 +689,12 @@ pub fn scope(tree: &InstanceTree, vfs: &dyn Vfs, request: &WriteRequest) -> Opti
         moving_roots.extend(siblings_named(instance.parent(), &instance.name));
     }
     for moving in moving_roots {
-        for instance in std::iter::once(moving)
-            .filter_map(|r| dom.get_by_ref(r))
-            .chain(dom.descendants_of(moving))
-        {
-            may_move.insert(instance.referent());
-        }
         part.chain(moving);
-        part.members
-            .extend(dom.descendants_of(moving).map(|i| i.referent()));
+        may_move.insert(moving);
+        for instance in dom.descendants_of(moving) {
+            may_move.insert(instance.referent());
+            part.members.insert(instance.referent());
+        }
         if part.members.len() > SCOPE_LIMIT {
             return None;
         }

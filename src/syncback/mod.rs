@@ -279,12 +279,9 @@ fn run(
     let mut changes = ChangeSet::default();
     // A scoped syncback's part lacks most of the place: only what its
     // files say about themselves is worth a warning.
-    let mut warnings = if scope.is_some() {
-        Vec::new()
-    } else {
-        left_out
-    };
+    let mut warnings = Vec::new();
     if scope.is_none() {
+        warnings.extend(left_out);
         warnings.extend(layout.warnings.iter().cloned());
     }
     warnings.extend(emitted.warnings);

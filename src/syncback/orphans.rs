@@ -19,6 +19,17 @@ use crate::formats::file_rule;
 use crate::project::{suffixes, Middleware};
 use crate::vfs::{EntryKind, Vfs};
 
+/// What the scan does with an entry.
+enum Verdict {
+    /// Not Atlas's to remove, or still written.
+    LeftAlone,
+    /// A folder that stays: what it holds is judged entry by entry.
+    Scanned,
+    /// A folder no longer written that holds files Atlas does not manage.
+    KeptWithWarning,
+    Removed,
+}
+
 pub(super) struct OrphanScan<'a> {
     pub vfs: &'a dyn Vfs,
     /// Files and folders this syncback writes.
@@ -44,33 +55,45 @@ impl OrphanScan<'_> {
         };
         for entry in entries {
             let path = entry.path.as_path();
-            let name = entry.name().unwrap_or_default();
-            if (name.starts_with('.') && name != suffixes::GITKEEP)
-                || self.is_kept(path)
-                || self.is_ignored(path)
+            match self.judge(path, entry.kind, context) {
+                Verdict::LeftAlone => {}
+                Verdict::Scanned => self.scan(path, context),
+                Verdict::KeptWithWarning => {
+                    self.scan(path, context);
+                    self.warnings.push(format!(
+                        "{} is no longer written but holds files Atlas does not manage; it is kept and will read back as an empty Folder",
+                        path.display()
+                    ));
+                }
+                Verdict::Removed => self.remove(path),
+            }
+        }
+    }
+
+    /// What the scan does with an entry of a folder it scans.
+    fn judge(&self, path: &Path, kind: EntryKind, context: &Context) -> Verdict {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if (name.starts_with('.') && name != suffixes::GITKEEP)
+            || self.is_kept(path)
+            || self.is_ignored(path)
+        {
+            return Verdict::LeftAlone;
+        }
+        match kind {
+            EntryKind::Dir if self.dirs.contains(path) || self.leads_to_kept(path) => {
+                Verdict::Scanned
+            }
+            EntryKind::Dir if self.holds_unmanaged(path, context) => Verdict::KeptWithWarning,
+            EntryKind::Dir => Verdict::Removed,
+            EntryKind::File
+                if !self.files.contains_key(path) && is_managed(path, name, context) =>
             {
-                continue;
+                Verdict::Removed
             }
-            match entry.kind {
-                EntryKind::Dir => {
-                    if self.dirs.contains(path) || self.leads_to_kept(path) {
-                        self.scan(path, context);
-                    } else if self.holds_unmanaged(path, context) {
-                        self.scan(path, context);
-                        self.warnings.push(format!(
-                            "{} is no longer written but holds files Atlas does not manage; it is kept and will read back as an empty Folder",
-                            path.display()
-                        ));
-                    } else {
-                        self.remove(path);
-                    }
-                }
-                EntryKind::File => {
-                    if !self.files.contains_key(path) && is_managed(path, name, context) {
-                        self.remove(path);
-                    }
-                }
-            }
+            EntryKind::File => Verdict::LeftAlone,
         }
     }
 
@@ -88,7 +111,7 @@ impl OrphanScan<'_> {
         let mut known: Vec<(&Path, EntryKind)> = known.collect();
         // Folders before what they hold.
         known.sort_by(|a, b| a.0.cmp(b.0));
-        for (path, kind) in known {
+        'known: for (path, kind) in known {
             let Some((dir, context)) = node_dirs
                 .iter()
                 .filter(|(dir, _)| path.starts_with(dir) && path != dir)
@@ -96,47 +119,21 @@ impl OrphanScan<'_> {
             else {
                 continue; // no scan reaches it
             };
-            let skipped = |path: &Path| {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                (name.starts_with('.') && name != suffixes::GITKEEP)
-                    || self.is_kept(path)
-                    || self.is_ignored(path)
-            };
-            let mut reached = true;
+            // The scan reaches it only through folders it scans.
             for folder in path.ancestors().skip(1).take_while(|a| a != dir) {
-                if skipped(folder) || self.removals.contains(folder) {
-                    reached = false; // left alone, or gone with its folder
-                    break;
+                if self.removals.contains(folder) {
+                    continue 'known; // gone with its folder
                 }
-                if !self.dirs.contains(folder) && !self.leads_to_kept(folder) {
-                    return false;
+                match self.judge(folder, EntryKind::Dir, context) {
+                    Verdict::Scanned => {}
+                    Verdict::LeftAlone => continue 'known,
+                    Verdict::KeptWithWarning | Verdict::Removed => return false,
                 }
             }
-            if !reached || skipped(path) {
-                continue;
-            }
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            match kind {
-                EntryKind::Dir => {
-                    if self.dirs.contains(path) || self.leads_to_kept(path) {
-                        continue; // scanned: what it holds is judged on its own
-                    }
-                    if self.holds_unmanaged(path, context) {
-                        return false;
-                    }
-                    self.remove(path);
-                }
-                EntryKind::File => {
-                    if !self.files.contains_key(path) && is_managed(path, name, context) {
-                        self.remove(path);
-                    }
-                }
+            match self.judge(path, kind, context) {
+                Verdict::LeftAlone | Verdict::Scanned => {}
+                Verdict::KeptWithWarning => return false,
+                Verdict::Removed => self.remove(path),
             }
         }
         true
