@@ -35,7 +35,39 @@ fn difference(session: &ServeSession, expected: &WeakDom) -> Option<String> {
         expected.root_ref(),
         &CompareOptions::strict(),
     );
-    (!comparison.is_equal()).then(|| comparison.report(30))
+    if !comparison.is_equal() {
+        return Some(comparison.report(30));
+    }
+    // The comparison pairs siblings by name; their order is what
+    // `GetChildren` returns, so it must be a fresh build's too.
+    let (live, fresh) = (children_in_order(tree.dom()), children_in_order(expected));
+    let first = live.iter().zip(&fresh).position(|(a, b)| a != b)?;
+    Some(format!(
+        "children in another order: {:?}, a fresh build has {:?}",
+        live[first], fresh[first]
+    ))
+}
+
+/// Each instance's path (names from the root) with its children's names
+/// in order, in tree order.
+fn children_in_order(dom: &WeakDom) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dom.root_ref(), String::new())];
+    while let Some((referent, path)) = stack.pop() {
+        let Some(instance) = dom.get_by_ref(referent) else {
+            continue;
+        };
+        let names: Vec<String> = instance
+            .children()
+            .iter()
+            .filter_map(|c| dom.get_by_ref(*c).map(|i| i.name.clone()))
+            .collect();
+        for (child, name) in instance.children().iter().zip(&names).rev() {
+            stack.push((*child, format!("{path}/{name}")));
+        }
+        out.push((path, names));
+    }
+    out
 }
 
 /// Waits until the live tree equals a fresh build of the folder.
@@ -302,6 +334,261 @@ fn every_kind_of_edit_ends_equal_to_a_fresh_build() {
     ];
     for (what, step) in steps {
         step();
+        wait_until_fresh(&session, &root, what);
+    }
+}
+
+/// References are resolved again only where a batch changed what they
+/// read (`refs::refresh_refs_after`): every way a structural edit can change
+/// what a path or an id names must still reach the references it affects.
+#[test]
+fn references_follow_every_structural_edit() {
+    let dir = common::temp_dir();
+    let root = dir.path().join("refs");
+    let src = root.join("src");
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'Refs', tree: { $className: 'DataModel', $path: 'src' } }\n",
+    );
+    let pointer = |name: &str, attribute: &str, value: &str| {
+        write(
+            &src.join(format!("Workspace/Pointers/{name}.model.json5")),
+            &format!("{{ className: 'ObjectValue', attributes: {{ {attribute}: '{value}' }} }}\n"),
+        )
+    };
+    write(
+        &src.join("Workspace/Door/init.meta.json5"),
+        "{ className: 'Model', attributes: { Rojo_Ref_PrimaryPart: '@self/Frame', Rojo_Id: 'door' } }\n",
+    );
+    write(
+        &src.join("Workspace/Door/Frame.model.json5"),
+        "{ className: 'Part' }\n",
+    );
+    pointer("Game", "Rojo_Ref_Value", "@game/Workspace/Door/Frame");
+    pointer("Sibling", "Rojo_Ref_Value", "./Target");
+    pointer("Up", "Rojo_Ref_Value", "../Door");
+    pointer("Old", "Rojo_Ref_Value", "Workspace/Later/Thing");
+    pointer("CaseBlind", "Rojo_Ref_Value", "@game/Workspace/later");
+    pointer("ById", "Rojo_Target_Value", "door");
+    let session = ServeSession::new(&root).unwrap();
+    wait_until_fresh(&session, &root, "start");
+
+    let steps: Vec<(&str, Step)> = vec![
+        (
+            "removing the target of a path",
+            Box::new(|| {
+                std::fs::remove_file(src.join("Workspace/Door/Frame.model.json5")).unwrap()
+            }),
+        ),
+        (
+            "adding it back",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Door/Frame.model.json5"),
+                    "{ className: 'Part' }\n",
+                )
+            }),
+        ),
+        (
+            "adding a sibling a relative path names",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Pointers/Target.model.json5"),
+                    "{ className: 'Part' }\n",
+                )
+            }),
+        ),
+        (
+            "adding the folder an unresolved path walks into",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Later/Thing.model.json5"),
+                    "{ className: 'Part' }\n",
+                )
+            }),
+        ),
+        (
+            "adding a better match (exact case) beside a case-blind one",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/later/Other.model.json5"),
+                    "{ className: 'Part' }\n",
+                )
+            }),
+        ),
+        (
+            "renaming the folder a path walks through",
+            Box::new(|| {
+                std::fs::rename(src.join("Workspace/Later"), src.join("Workspace/Sooner")).unwrap()
+            }),
+        ),
+        (
+            "changing a target's class",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Pointers/Target.model.json5"),
+                    "{ className: 'WedgePart' }\n",
+                )
+            }),
+        ),
+        (
+            "renaming the instance holding an id (it is read again)",
+            Box::new(|| {
+                std::fs::rename(src.join("Workspace/Door"), src.join("Workspace/Gate")).unwrap()
+            }),
+        ),
+        (
+            "changing the id",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Gate/init.meta.json5"),
+                    "{ className: 'Model', attributes: { Rojo_Ref_PrimaryPart: '@self/Frame', Rojo_Id: 'gate' } }\n",
+                )
+            }),
+        ),
+        (
+            "giving the id back in another instance",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/Sooner/init.meta.json5"),
+                    "{ attributes: { Rojo_Id: 'door' } }\n",
+                )
+            }),
+        ),
+        (
+            "adding a folder holding a reference into what exists",
+            Box::new(|| {
+                write(
+                    &src.join("Workspace/New/Ptr.model.json5"),
+                    "{ className: 'ObjectValue', attributes: { Rojo_Ref_Value: '@game/Workspace/Gate/Frame' } }\n",
+                )
+            }),
+        ),
+        (
+            "removing the holder's parent folder",
+            Box::new(|| std::fs::remove_dir_all(src.join("Workspace/Pointers")).unwrap()),
+        ),
+        (
+            "renaming the folder back (paths that failed resolve again)",
+            Box::new(|| {
+                std::fs::rename(src.join("Workspace/Gate"), src.join("Workspace/Door")).unwrap()
+            }),
+        ),
+    ];
+    for (what, step) in steps {
+        step();
+        wait_until_fresh(&session, &root, what);
+    }
+}
+
+/// A new file or folder in a plain folder is read alone and put where a
+/// read of the folder would put it (`serve::new_entries`); whatever a new
+/// entry shares with its siblings (a name, a meta file) reads the folder.
+#[test]
+fn new_entries_land_where_a_fresh_build_puts_them() {
+    let dir = common::temp_dir();
+    let root = dir.path().join("entries");
+    let src = root.join("src");
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'Entries', tree: { $className: 'DataModel', $path: 'src' } }\n",
+    );
+    for name in ["B", "D", "F"] {
+        write(
+            &src.join(format!("ReplicatedStorage/Lib/{name}.luau")),
+            "return 0\n",
+        );
+    }
+    write(
+        &src.join("ReplicatedStorage/Lib/Part.model.json5"),
+        "{ className: 'Part' }\n",
+    );
+    write(
+        &src.join("ReplicatedStorage/Lib/C.meta.json5"),
+        "{ attributes: { Waiting: true } }\n",
+    );
+    let session = ServeSession::new(&root).unwrap();
+    wait_until_fresh(&session, &root, "start");
+    let lib = src.join("ReplicatedStorage/Lib");
+
+    let steps: Vec<(&str, Step)> = vec![
+        (
+            "a new script between two others",
+            Box::new(|| write(&lib.join("C.luau"), "return 'c'\n")),
+        ),
+        (
+            "a new script before all others",
+            Box::new(|| write(&lib.join("A.server.luau"), "print('a')\n")),
+        ),
+        (
+            "a new script after all others",
+            Box::new(|| write(&lib.join("Z.luau"), "return 'z'\n")),
+        ),
+        (
+            "a new folder with files in it",
+            Box::new(|| {
+                write(&lib.join("E/init.luau"), "return {}\n");
+                write(&lib.join("E/Inner.luau"), "return 1\n");
+            }),
+        ),
+        (
+            "a new instance named like a sibling (ordered by its ~N)",
+            Box::new(|| {
+                write(
+                    &lib.join("Part~2.model.json5"),
+                    "{ className: 'WedgePart' }\n",
+                )
+            }),
+        ),
+        (
+            "a new instance named like a sibling, sorting before it",
+            Box::new(|| write(&lib.join("Part.luau"), "return 'part'\n")),
+        ),
+        (
+            "several new files at once",
+            Box::new(|| {
+                for name in ["G", "AA", "Y"] {
+                    write(&lib.join(format!("{name}.luau")), "return 2\n");
+                }
+            }),
+        ),
+        (
+            "a broken new file",
+            Box::new(|| write(&lib.join("Broken.model.json5"), "{ className: 'Part', \n")),
+        ),
+        (
+            "a script beside the broken file",
+            Box::new(|| write(&lib.join("H.luau"), "return 'h'\n")),
+        ),
+        (
+            "the broken file fixed",
+            Box::new(|| write(&lib.join("Broken.model.json5"), "{ className: 'Part' }\n")),
+        ),
+        (
+            "a new folder named like a service under the DataModel",
+            Box::new(|| {
+                write(
+                    &src.join("Lighting/Sky.model.json5"),
+                    "{ className: 'Sky' }\n",
+                )
+            }),
+        ),
+        (
+            "a new init file (the folder changes class)",
+            Box::new(|| write(&lib.join("init.luau"), "return 'lib'\n")),
+        ),
+        (
+            "a new entry in a script folder",
+            Box::new(|| write(&lib.join("Added.luau"), "return 3\n")),
+        ),
+    ];
+    for (what, step) in steps {
+        step();
+        // No fresh build while a file is broken: wait for the watcher.
+        if what == "a broken new file" || what == "a script beside the broken file" {
+            settle();
+            continue;
+        }
         wait_until_fresh(&session, &root, what);
     }
 }

@@ -103,12 +103,28 @@ pub fn read(bytes: &[u8], encoding: Encoding) -> Result<WeakDom, DomFileError> {
     }
 }
 
+thread_local! {
+    /// True while this thread decodes inside [`quietly`].
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f`, turning a panic into an error message without printing it.
+/// The panic hook is wrapped once, and stays silent only for the thread
+/// running `f`: swapping the process's hook for each call would also
+/// silence (or race with) panics of other threads meanwhile.
 fn quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    static WRAP_HOOK: std::sync::Once = std::sync::Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|quiet| quiet.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was_quiet = QUIET.with(|quiet| quiet.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
+    QUIET.with(|quiet| quiet.set(was_quiet));
     result.map_err(|payload| {
         payload
             .downcast_ref::<String>()

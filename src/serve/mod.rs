@@ -4,6 +4,7 @@
 
 mod instance_data;
 mod message_queue;
+mod new_entries;
 mod processor;
 mod session;
 mod units;

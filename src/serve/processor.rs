@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::snapshot::patch::{reconcile, AppliedPatch};
-use crate::snapshot::refs::{refresh_refs, refresh_refs_of};
+use crate::snapshot::refs::{refresh_refs, refresh_refs_after};
 use crate::snapshot::InstanceTree;
 use crate::syncback::SyncbackOptions;
 use crate::vfs::{CachedVfs, Vfs};
@@ -26,7 +26,11 @@ use crate::vfs::{CachedVfs, Vfs};
 use super::instance_data::PatchMessage;
 use super::lock;
 use super::message_queue::MessageQueue;
-use super::units::{fallback_units, snapshot_new_file, units_for_paths, Recipe, Unit};
+use super::new_entries::{self, NewEntry, Reading};
+use super::units::{
+    fallback_units, outermost_units, outside_units, snapshot_new_file, units_for_paths, Recipe,
+    Unit,
+};
 use super::write::{self, WriteError, WriteOutcome, WriteRequest};
 
 /// How long the project must be quiet before a batch is handled.
@@ -395,8 +399,8 @@ impl Processor {
         }
 
         let tree = lock(&self.tree);
-        let mut units = if rescan {
-            vec![Unit::Full]
+        let (mut units, entries) = if rescan {
+            (vec![Unit::Full], Vec::new())
         } else {
             units_for_paths(&tree, self.vfs.as_ref(), &paths)
         };
@@ -410,19 +414,34 @@ impl Processor {
                 units.push(unit);
             }
         }
-        // Reading everything again covers every other unit; if it fails
-        // (a broken project file), the other units still get their turn, so
-        // edits elsewhere keep syncing.
-        if let Some(i) = units.iter().position(|u| *u == Unit::Full) {
-            units.remove(i);
-            units.insert(0, Unit::Full);
+        let entries = outside_units(&tree, &units, entries);
+
+        // New entries are read alone, without the tree lock (this thread is
+        // the only one that changes the tree); one that cannot be read
+        // (a broken file) makes its folder's unit read instead, so it is
+        // reported, and retried, as it would have been.
+        let readings: Vec<Reading> = entries
+            .into_iter()
+            .filter_map(|entry| Reading::new(&tree, entry))
+            .collect();
+        drop(tree);
+        let mut new_entries = Vec::with_capacity(readings.len());
+        for reading in readings {
+            match reading.read(self.vfs.as_ref()) {
+                Ok(snapshot) => new_entries.push((reading.entry, snapshot)),
+                Err(_) => units.push(Unit::Instance(reading.entry.folder)),
+            }
         }
-        if units.is_empty() {
+        let tree = lock(&self.tree);
+        let units = outermost_units(&tree, units);
+        let entries: Vec<NewEntry> = new_entries.iter().map(|(e, _)| e.clone()).collect();
+        let kept = outside_units(&tree, &units, entries);
+        new_entries.retain(|(entry, _)| kept.contains(entry));
+        if units.is_empty() && new_entries.is_empty() {
             return;
         }
 
-        // Read without the tree lock, so clients are not kept waiting (this
-        // thread is the only one that changes the tree).
+        // Read without the tree lock, so clients are not kept waiting.
         let recipes: Vec<Recipe> = units.iter().map(|u| Recipe::new(&tree, *u)).collect();
         drop(tree);
         let mut results = Vec::with_capacity(recipes.len());
@@ -479,6 +498,28 @@ impl Processor {
             }
         }
 
+        for (entry, snapshot) in new_entries {
+            let Some(snapshot) = snapshot else { continue };
+            if new_entries::insert(&mut tree, &entry, snapshot, &mut patch) {
+                continue;
+            }
+            // Where it goes depends on its siblings: read the folder.
+            let unit = Unit::Instance(entry.folder);
+            if tree.dom().get_by_ref(entry.folder).is_none() {
+                continue;
+            }
+            match Recipe::new(&tree, unit).snapshot(self.vfs.as_ref(), &self.root_project) {
+                Ok(snapshot) => {
+                    reconcile(&mut tree, entry.folder, snapshot, &mut patch);
+                }
+                Err(error) => {
+                    let text = error.to_string();
+                    log::error!("{text} (keeping the last good version; fix it and save again)");
+                    self.failed_units.insert(unit, text);
+                }
+            }
+        }
+
         // A folder that failed as a whole because of one broken file: apply
         // what can be applied inside it, so the rest keeps syncing.
         let failed_now: Vec<Ref> = self
@@ -518,10 +559,11 @@ impl Processor {
             }
         }
 
-        // References resolve as before unless the batch touched what they
-        // read (a saved script does not): the whole-tree pass is skipped.
-        // A two-way write has changed the tree itself: always resolve.
-        let ref_changes = if rescan || self.refs_stale || patch.affects_refs() {
+        // References resolve as before unless the batch changed what they
+        // read (a saved script does not); then only those that read it are
+        // resolved again. After a rescan or a structural two-way write (the
+        // tree was changed directly), every reference is.
+        let ref_changes = if rescan || self.refs_stale {
             self.refs_stale = false;
             let (ref_changes, warnings) = refresh_refs(&mut tree);
             let mut shown = HashSet::new();
@@ -534,10 +576,8 @@ impl Processor {
             }
             self.known_warnings = shown;
             ref_changes
-        } else if !patch.ref_holders.is_empty() {
-            // Only some instances' own reference attributes changed.
-            let holders = std::mem::take(&mut patch.ref_holders);
-            let (ref_changes, warnings) = refresh_refs_of(&mut tree, &holders);
+        } else if patch.affects_refs() {
+            let (ref_changes, warnings) = refresh_refs_after(&mut tree, &patch);
             for warning in warnings {
                 let text = warning.to_string();
                 if self.known_warnings.insert(text.clone()) {

@@ -24,6 +24,8 @@ use crate::project::suffixes;
 use crate::snapshot::{InstanceContext, InstanceSnapshot, InstanceTree, InstigatingSource};
 use crate::vfs::{EntryKind, Vfs};
 
+use super::new_entries::{self, NewEntry};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unit {
     /// Read the root project again.
@@ -31,19 +33,56 @@ pub enum Unit {
     Instance(Ref),
 }
 
-/// The units the changed `paths` affect, with none inside another.
-pub fn units_for_paths(tree: &InstanceTree, vfs: &dyn Vfs, paths: &[PathBuf]) -> Vec<Unit> {
+/// The units the changed `paths` affect, with none inside another, and the
+/// new entries of folders that can be read alone ([`new_entries`]), none
+/// inside a unit.
+pub fn units_for_paths(
+    tree: &InstanceTree,
+    vfs: &dyn Vfs,
+    paths: &[PathBuf],
+) -> (Vec<Unit>, Vec<NewEntry>) {
     let mut units = Vec::new();
+    let mut entries = Vec::new();
     for path in paths {
-        units_for_path(tree, vfs, path, &mut units);
+        units_for_path(tree, vfs, path, &mut units, &mut entries);
         if units.contains(&Unit::Full) {
-            return vec![Unit::Full];
+            return (vec![Unit::Full], Vec::new());
         }
     }
-    outermost(tree, units)
+    let units = outermost(tree, units);
+    let entries = outside_units(tree, &units, entries);
+    (units, entries)
 }
 
-fn units_for_path(tree: &InstanceTree, vfs: &dyn Vfs, path: &Path, units: &mut Vec<Unit>) {
+/// `entries` without those whose folder is, or is inside, one of `units`
+/// (reading the unit reads them), and without repeats.
+pub fn outside_units(tree: &InstanceTree, units: &[Unit], entries: Vec<NewEntry>) -> Vec<NewEntry> {
+    if units.contains(&Unit::Full) {
+        return Vec::new();
+    }
+    let mut kept: Vec<NewEntry> = Vec::new();
+    for entry in entries {
+        if tree.dom().get_by_ref(entry.folder).is_none() {
+            continue;
+        }
+        let covered = tree
+            .dom()
+            .ancestors_of(entry.folder)
+            .any(|a| units.contains(&Unit::Instance(a.referent())));
+        if !covered && !kept.contains(&entry) {
+            kept.push(entry);
+        }
+    }
+    kept
+}
+
+fn units_for_path(
+    tree: &InstanceTree,
+    vfs: &dyn Vfs,
+    path: &Path,
+    units: &mut Vec<Unit>,
+    entries: &mut Vec<NewEntry>,
+) {
     let Some(index) = tree.path_index() else {
         units.push(Unit::Full);
         return;
@@ -65,6 +104,10 @@ fn units_for_path(tree: &InstanceTree, vfs: &dyn Vfs, path: &Path, units: &mut V
                 && path.parent() == Some(ancestor)
                 && hits.iter().all(|hit| cannot_matter(tree, *hit, path))
             {
+                return;
+            }
+            if let Some(entry) = new_entries::plan(tree, vfs, ancestor, hits, path) {
+                entries.push(entry);
                 return;
             }
             for hit in hits {
@@ -162,7 +205,7 @@ pub fn snapshot_new_file(
 /// Snapshots the file or folder at `path` as a child of a `parent_class`
 /// instance would be: a folder named like a service under a DataModel
 /// becomes that service, as the folder above would have inferred.
-fn snapshot_path(
+pub(super) fn snapshot_path(
     context: &Arc<InstanceContext>,
     vfs: &dyn Vfs,
     path: &Path,
@@ -256,6 +299,22 @@ fn containing_unit(tree: &InstanceTree, id: Ref) -> Unit {
 }
 
 /// Drops units inside another unit of the list, and duplicates.
+/// `units` without repeats and without those inside another; the whole
+/// tree, first, when it is one of them (reading everything covers every
+/// other unit; if it fails, a broken project file, the others still get
+/// their turn, so edits elsewhere keep syncing).
+pub fn outermost_units(tree: &InstanceTree, mut units: Vec<Unit>) -> Vec<Unit> {
+    let full = units.contains(&Unit::Full);
+    units.retain(|u| {
+        *u != Unit::Full && matches!(u, Unit::Instance(id) if tree.dom().get_by_ref(*id).is_some())
+    });
+    let mut kept = outermost(tree, units);
+    if full {
+        kept.insert(0, Unit::Full);
+    }
+    kept
+}
+
 fn outermost(tree: &InstanceTree, units: Vec<Unit>) -> Vec<Unit> {
     let ids: std::collections::HashSet<Ref> = units
         .iter()

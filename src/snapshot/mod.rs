@@ -9,6 +9,7 @@
 
 mod context;
 pub mod patch;
+pub mod ref_reads;
 pub mod refs;
 mod tree;
 

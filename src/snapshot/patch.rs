@@ -60,14 +60,16 @@ pub struct AppliedPatch {
     /// Roots of the subtrees added.
     pub added: Vec<Ref>,
     pub updated: Vec<InstanceUpdate>,
-    /// Something a reference's resolution reads changed on a kept
-    /// instance: its name, class, name on disk, reference attributes or
-    /// id. With nothing added or removed either, every reference resolves
-    /// as before and `refs::refresh_refs` has nothing to do.
-    pub refs_may_change: bool,
+    /// Kept instances whose name, class or name on disk changed, and those
+    /// whose children changed (in number, names or order): a reference
+    /// path that read one of them may resolve differently
+    /// (`refs::refresh_refs_after`).
+    pub ref_touched: Vec<Ref>,
+    /// An id (`Rojo_Id`, a meta or model `id`) may have changed: every
+    /// `Rojo_Target_*` is resolved again.
+    pub ids_changed: bool,
     /// Kept instances whose reference attributes (other than `Rojo_Id`)
-    /// changed, and nothing else a reference reads: without
-    /// `refs_may_change`, only theirs need resolving again.
+    /// changed: theirs are resolved again.
     pub ref_holders: Vec<Ref>,
 }
 
@@ -76,10 +78,24 @@ impl AppliedPatch {
         self.removed.is_empty() && self.added.is_empty() && self.updated.is_empty()
     }
 
-    /// True if references may resolve differently after this patch: the
-    /// tree's shape or something a path or id names changed.
+    /// True if some reference may resolve differently after this patch:
+    /// the tree's shape, something a path or id names, or a reference
+    /// attribute changed.
     pub fn affects_refs(&self) -> bool {
-        self.refs_may_change || !self.added.is_empty() || !self.removed.is_empty()
+        !self.ref_touched.is_empty()
+            || self.ids_changed
+            || !self.ref_holders.is_empty()
+            || !self.added.is_empty()
+            || !self.removed.is_empty()
+    }
+
+    /// `instance` and its parent: what a change of its name, class or name
+    /// on disk changes for reference paths.
+    fn touch(&mut self, tree: &InstanceTree, instance: Ref) {
+        self.ref_touched.push(instance);
+        if let Some(parent) = tree.dom().get_by_ref(instance).map(|i| i.parent()) {
+            self.ref_touched.push(parent);
+        }
     }
 
     /// Folds in the Ref properties `refresh_refs` changed, and drops what
@@ -136,9 +152,22 @@ pub fn reconcile(
     };
 
     if snapshot.class_name != instance.class && parent.is_some() {
+        // The new instance takes the old one's place among its siblings.
+        let siblings = tree
+            .dom()
+            .get_by_ref(parent)
+            .map(|p| p.children().to_vec())
+            .unwrap_or_default();
+        let after = siblings
+            .iter()
+            .position(|r| *r == id)
+            .map_or(&[][..], |i| &siblings[i + 1..]);
         tree.remove(id);
         patch.removed.push(id);
         add(tree, parent, snapshot, &Ids::default(), patch);
+        for sibling in after {
+            tree.dom_mut().transfer_within(*sibling, parent);
+        }
         return true;
     }
 
@@ -292,16 +321,36 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
                 {
                     patch.ref_holders.push(id);
                 } else {
-                    patch.refs_may_change = true;
+                    patch.ref_holders.push(id);
+                    patch.ids_changed = true;
                 }
             }
         }
-        _ => patch.refs_may_change = true,
+        Some(old) => {
+            if old.specified_id != snapshot.metadata.specified_id {
+                patch.ids_changed = true;
+            }
+            if old.ref_attributes != snapshot.metadata.ref_attributes {
+                patch.ref_holders.push(id);
+                patch.ids_changed = true;
+            }
+            patch.touch(tree, id);
+        }
+        // Not read from a file yet (added by a two-way write).
+        None => {
+            patch.ids_changed = true;
+            patch.ref_holders.push(id);
+            patch.touch(tree, id);
+        }
+    }
+    if tree
+        .dom()
+        .get_by_ref(id)
+        .is_some_and(|i| i.name != snapshot.name || i.class != snapshot.class_name)
+    {
+        patch.touch(tree, id);
     }
     if let Some(instance) = tree.dom_mut().get_by_ref_mut(id) {
-        if instance.name != snapshot.name || instance.class != snapshot.class_name {
-            patch.refs_may_change = true;
-        }
         if instance.name != snapshot.name {
             instance.name = snapshot.name.clone();
             update.changed_name = Some(snapshot.name.clone());
@@ -358,6 +407,8 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         .get_by_ref(id)
         .is_none_or(|i| i.children() == wanted.as_slice());
     if !in_order {
+        // The first of same-named children is what a path finds.
+        patch.ref_touched.push(id);
         for child in wanted {
             tree.dom_mut().transfer_within(child, id);
         }

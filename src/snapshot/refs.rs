@@ -21,13 +21,15 @@
 //! (they live in `InstanceMetadata::ref_attributes`), so none is built. A path or id
 //! that matches nothing leaves the property empty and produces a warning.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{ustr, Ustr, WeakDom};
 use rbx_reflection::DataType;
 
+use super::patch::AppliedPatch;
+use super::ref_reads::IDS;
 use super::{InstanceMetadata, InstanceTree};
 
 pub const REF_PREFIX: &str = "Rojo_Ref_";
@@ -80,16 +82,10 @@ pub fn resolve_refs(tree: &mut InstanceTree) -> Vec<RefWarning> {
 /// when the target is gone. Returns the properties that changed, and the
 /// warnings for references that match nothing.
 pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>) {
-    // Tree order, so warnings come out in the order a reader expects.
-    let holders: Vec<Ref> = tree
-        .dom()
-        .descendants()
-        .map(|i| i.referent())
-        .filter(|r| {
-            tree.metadata(*r)
-                .is_some_and(|m| !m.ref_attributes.is_empty())
-        })
-        .collect();
+    // Tree order, so warnings come out in the order a reader expects. The
+    // tree keeps the holders: no walk over every instance.
+    let holders = in_tree_order(tree.dom(), tree.ref_holders().collect());
+    tree.ref_reads_mut().clear();
     let (mut changes, warnings) = resolve_holders(tree, holders);
     if tree.has_model_file_instances() {
         changes.extend(clear_dangling_refs(tree.dom_mut()));
@@ -97,14 +93,72 @@ pub fn refresh_refs(tree: &mut InstanceTree) -> (Vec<RefChange>, Vec<RefWarning>
     (changes, warnings)
 }
 
-/// [`refresh_refs`] for `holders` only: when nothing but their reference
-/// attributes changed (no instance added, removed or renamed, no id or
-/// name on disk changed), every other reference resolves as before.
-pub fn refresh_refs_of(
+/// `referents` sorted as a walk of the tree from the root meets them (each
+/// instance before its children, children in order); those not in the tree
+/// are left out. Costs the depth of each times its siblings, not the tree.
+fn in_tree_order(dom: &WeakDom, referents: Vec<Ref>) -> Vec<Ref> {
+    let mut keyed: Vec<(Vec<usize>, Ref)> = referents
+        .into_iter()
+        .filter_map(|referent| {
+            let mut key = Vec::new();
+            let mut current = referent;
+            loop {
+                let instance = dom.get_by_ref(current)?;
+                let parent = instance.parent();
+                if parent.is_none() {
+                    break;
+                }
+                let siblings = dom.get_by_ref(parent)?.children();
+                key.push(siblings.iter().position(|r| *r == current)?);
+                current = parent;
+            }
+            key.reverse();
+            Some((key, referent))
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, referent)| referent).collect()
+}
+
+/// [`refresh_refs`] after `patch`, for the references it can change only:
+/// those whose last resolution read an instance the patch renamed,
+/// re-classed, renamed on disk, removed or gave other children (see
+/// [`super::ref_reads`]), those of holders it added or whose reference
+/// attributes it changed, and, when ids may have changed, those naming an
+/// id. Every other reference reads what it read before, so it resolves to
+/// what it resolved to. Costs what the patch changed, not the tree.
+pub fn refresh_refs_after(
     tree: &mut InstanceTree,
-    holders: &[Ref],
+    patch: &AppliedPatch,
 ) -> (Vec<RefChange>, Vec<RefWarning>) {
-    resolve_holders(tree, holders.to_vec())
+    let dom = tree.dom();
+    let mut asked: Vec<Ref> = patch.ref_touched.clone();
+    asked.extend_from_slice(&patch.removed);
+    let mut holders: HashSet<Ref> = patch.ref_holders.iter().copied().collect();
+    for added in &patch.added {
+        let Some(instance) = dom.get_by_ref(*added) else {
+            continue;
+        };
+        asked.push(instance.parent());
+        holders.extend(
+            dom.descendants_of(*added)
+                .map(|i| i.referent())
+                .filter(|r| tree.is_ref_holder(*r)),
+        );
+    }
+    if patch.ids_changed || !patch.added.is_empty() || !patch.removed.is_empty() {
+        asked.push(IDS);
+    }
+    let reads = tree.ref_reads();
+    for instance in asked {
+        holders.extend(reads.readers_of(instance));
+    }
+    let holders = in_tree_order(dom, holders.into_iter().collect());
+    let (mut changes, warnings) = resolve_holders(tree, holders);
+    if !patch.removed.is_empty() && tree.has_model_file_instances() {
+        changes.extend(clear_dangling_refs(tree.dom_mut()));
+    }
+    (changes, warnings)
 }
 
 /// Resolves the reference attributes of `holders` and sets the Ref
@@ -116,12 +170,15 @@ fn resolve_holders(
     let mut ids: Option<HashMap<String, Ref>> = None;
     let mut warnings = Vec::new();
     let mut desired: Vec<(Ref, Ustr, Option<Ref>)> = Vec::new();
+    let mut all_reads: Vec<(Ref, Vec<Ref>)> = Vec::with_capacity(holders.len());
     let dom = tree.dom();
     for source in holders {
         let (Some(metadata), Some(instance)) = (tree.metadata(source), dom.get_by_ref(source))
         else {
             continue;
         };
+        // The holder's class decides which properties may hold a Ref.
+        let mut reads = vec![source];
         let attributes = &metadata.ref_attributes;
         for (key, value) in attributes {
             let (property, target) = if let Some(property) = key.strip_prefix(REF_PREFIX) {
@@ -134,7 +191,9 @@ fn resolve_holders(
                     ));
                     continue;
                 };
-                match resolve_path(tree, source, &path) {
+                match walk_path(tree.dom(), source, &path, fs_name_in(tree), &mut |r| {
+                    reads.push(r)
+                }) {
                     Some(target) => (property, Some(target)),
                     None => {
                         warnings.push(warning(
@@ -161,6 +220,7 @@ fn resolve_holders(
                     ));
                     continue;
                 };
+                reads.push(IDS);
                 let ids = ids.get_or_insert_with(|| collect_ids(tree));
                 match ids.get(id.as_str()) {
                     Some(target) => (property, Some(*target)),
@@ -183,6 +243,10 @@ fn resolve_holders(
             }
             desired.push((source, ustr(property), target));
         }
+        all_reads.push((source, reads));
+    }
+    for (holder, reads) in all_reads {
+        tree.ref_reads_mut().set(holder, reads);
     }
 
     let mut changes = Vec::new();
@@ -224,9 +288,12 @@ pub fn managed_properties(metadata: &InstanceMetadata) -> impl Iterator<Item = U
 
 /// Finds the instance a `Rojo_Ref_*` path names, seen from `source`.
 pub fn resolve_path(tree: &InstanceTree, source: Ref, path: &str) -> Option<Ref> {
-    resolve_path_in(tree.dom(), source, path, |r| {
-        tree.metadata(r).and_then(|m| m.fs_name.as_deref())
-    })
+    resolve_path_in(tree.dom(), source, path, fs_name_in(tree))
+}
+
+/// An instance's name on disk, as the tree's metadata has it.
+fn fs_name_in<'a>(tree: &'a InstanceTree) -> impl Fn(Ref) -> Option<&'a str> + 'a {
+    |r| tree.metadata(r).and_then(|m| m.fs_name.as_deref())
 }
 
 /// [`resolve_path`] over any tree: `fs_name` gives an instance's name on
@@ -237,6 +304,20 @@ pub fn resolve_path_in<'a>(
     path: &str,
     fs_name: impl Fn(Ref) -> Option<&'a str>,
 ) -> Option<Ref> {
+    walk_path(dom, source, path, fs_name, &mut |_| {})
+}
+
+/// [`resolve_path_in`], telling `read` every instance the walk reads: the
+/// source, each instance it reaches, and so each one whose parent it took
+/// or whose children it searched (see [`super::ref_reads`]).
+fn walk_path<'a>(
+    dom: &'a WeakDom,
+    source: Ref,
+    path: &str,
+    fs_name: impl Fn(Ref) -> Option<&'a str>,
+    read: &mut impl FnMut(Ref),
+) -> Option<Ref> {
+    read(source);
     let parent_of = |r: Ref| {
         dom.get_by_ref(r)
             .map(|i| i.parent())
@@ -258,12 +339,14 @@ pub fn resolve_path_in<'a>(
     };
 
     let mut current = start;
+    read(current);
     for segment in rest.split('/') {
         match segment {
-            "" | "." => {}
+            "" | "." => continue,
             ".." => current = parent_of(current)?,
             name => current = find_child(dom, current, name, &fs_name)?,
         }
+        read(current);
     }
     Some(current)
 }

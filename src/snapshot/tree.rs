@@ -5,12 +5,13 @@
 //! where [`super::refs`] reads them, and never reach the DOM. The dev server
 //! keeps them there so it can resolve references again after every change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{ustr, InstanceBuilder, UstrMap, WeakDom};
 
+use super::ref_reads::RefReads;
 use super::refs::is_reference_attribute;
 use super::{InstanceMetadata, InstanceSnapshot};
 
@@ -20,6 +21,11 @@ pub struct InstanceTree {
     /// True once an instance read from a model file was added: its Ref
     /// properties may point outside the tree.
     model_file_instances: bool,
+    /// The instances whose metadata holds reference attributes: what
+    /// [`super::refs::refresh_refs`] resolves, without walking the tree.
+    ref_holders: HashSet<Ref>,
+    /// What each holder's references read when they were last resolved.
+    ref_reads: RefReads,
     /// Which instances each path affects, kept only when asked for
     /// ([`InstanceTree::enable_path_index`]); the dev server needs it.
     path_index: Option<PathIndex>,
@@ -69,7 +75,13 @@ impl InstanceTree {
         let children = std::mem::take(&mut root.children);
         let mut metadata = HashMap::with_capacity(count);
         let mut model_file_instances = false;
-        let root_builder = to_builder(root, &mut metadata, &mut model_file_instances);
+        let mut ref_holders = HashSet::new();
+        let root_builder = to_builder(
+            root,
+            &mut metadata,
+            &mut model_file_instances,
+            &mut ref_holders,
+        );
         let mut dom = WeakDom::new(root_builder);
         dom.reserve(count);
         let root_ref = dom.root_ref();
@@ -77,6 +89,8 @@ impl InstanceTree {
             dom,
             metadata,
             model_file_instances,
+            ref_holders,
+            ref_reads: RefReads::default(),
             path_index: None,
         };
         for child in children {
@@ -100,7 +114,12 @@ impl InstanceTree {
 
     /// Adds `snapshot` as a new child of `parent`; returns its referent.
     pub fn insert(&mut self, parent: Ref, snapshot: InstanceSnapshot) -> Ref {
-        let builder = to_builder(snapshot, &mut self.metadata, &mut self.model_file_instances);
+        let builder = to_builder(
+            snapshot,
+            &mut self.metadata,
+            &mut self.model_file_instances,
+            &mut self.ref_holders,
+        );
         let referent = self.dom.insert(parent, builder);
         if let Some(index) = &mut self.path_index {
             for instance in self.dom.descendants_of(referent) {
@@ -120,11 +139,7 @@ impl InstanceTree {
             .map(|i| i.referent())
             .collect();
         for r in subtree {
-            if let Some(metadata) = self.metadata.remove(&r) {
-                if let Some(index) = &mut self.path_index {
-                    index.remove(r, &metadata);
-                }
-            }
+            self.forget(r);
         }
         self.dom.destroy(referent);
     }
@@ -140,10 +155,17 @@ impl InstanceTree {
             .copied()
             .collect();
         for r in gone {
-            if let Some(metadata) = self.metadata.remove(&r) {
-                if let Some(index) = &mut self.path_index {
-                    index.remove(r, &metadata);
-                }
+            self.forget(r);
+        }
+    }
+
+    /// Drops the metadata of `referent` and its entries in the indexes.
+    fn forget(&mut self, referent: Ref) {
+        self.ref_holders.remove(&referent);
+        self.ref_reads.forget(referent);
+        if let Some(metadata) = self.metadata.remove(&referent) {
+            if let Some(index) = &mut self.path_index {
+                index.remove(referent, &metadata);
             }
         }
     }
@@ -156,7 +178,30 @@ impl InstanceTree {
             }
             index.add(referent, &metadata);
         }
+        if metadata.ref_attributes.is_empty() {
+            self.ref_holders.remove(&referent);
+            self.ref_reads.forget(referent);
+        } else {
+            self.ref_holders.insert(referent);
+        }
         self.metadata.insert(referent, metadata);
+    }
+
+    /// The instances holding reference attributes, in no particular order.
+    pub fn ref_holders(&self) -> impl Iterator<Item = Ref> + '_ {
+        self.ref_holders.iter().copied()
+    }
+
+    pub fn is_ref_holder(&self, referent: Ref) -> bool {
+        self.ref_holders.contains(&referent)
+    }
+
+    pub fn ref_reads(&self) -> &RefReads {
+        &self.ref_reads
+    }
+
+    pub(crate) fn ref_reads_mut(&mut self) -> &mut RefReads {
+        &mut self.ref_reads
     }
 
     pub fn has_model_file_instances(&self) -> bool {
@@ -229,6 +274,7 @@ fn to_builder(
     mut snapshot: InstanceSnapshot,
     metadata: &mut HashMap<Ref, InstanceMetadata>,
     from_model_file: &mut bool,
+    ref_holders: &mut HashSet<Ref>,
 ) -> InstanceBuilder {
     snapshot.metadata.ref_attributes = take_ref_attributes(&mut snapshot.properties);
     let mut builder =
@@ -244,9 +290,12 @@ fn to_builder(
             builder = builder.with_referent(snapshot.snapshot_id);
         }
     }
+    if !snapshot.metadata.ref_attributes.is_empty() {
+        ref_holders.insert(builder.referent());
+    }
     metadata.insert(builder.referent(), snapshot.metadata);
     for child in snapshot.children {
-        builder.add_child(to_builder(child, metadata, from_model_file));
+        builder.add_child(to_builder(child, metadata, from_model_file, ref_holders));
     }
     builder
 }
