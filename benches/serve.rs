@@ -171,28 +171,49 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) 
         let text = format!("-- edit {i} of run {run}\nreturn {i}\n");
         let start = Instant::now();
         std::fs::write(path, &text).unwrap();
-        loop {
-            match socket.read().expect("a frame within 5 s") {
-                tungstenite::Message::Binary(bytes) => {
-                    let needle = format!("-- edit {i} of run {run}\n");
-                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                        break;
-                    }
-                }
-                _ => continue,
-            }
-        }
+        let needle = format!("-- edit {i} of run {run}\n");
+        wait_for_frame(&mut socket, Some(needle.as_bytes()));
         latencies.push(start.elapsed());
         std::thread::sleep(Duration::from_millis(20));
     }
     let memory_after = resident_mib(server.child.id());
-    latencies.sort();
-    let p99 = latencies[latencies.len() * 99 / 100 - 1];
-    println!(
-        "edit -> WebSocket frame over {edits} edits: median {}, p99 {}, max {} (debounce: 10 ms quiet, 50 ms at most)",
-        ms(latencies[latencies.len() / 2]),
-        ms(p99),
-        ms(*latencies.last().unwrap())
+    report(
+        &format!("edit -> WebSocket frame over {edits} edits"),
+        latencies,
+    );
+
+    // Structural edits: a new script file beside an existing one, then its
+    // removal (instances added and removed, so references are looked at).
+    let mut adds = Vec::new();
+    let mut removes = Vec::new();
+    for i in 0..edits / 5 {
+        let beside = &scripts[(i * 13) % scripts.len()];
+        let Some(folder) = beside.parent() else {
+            continue;
+        };
+        let path = folder.join(format!("AtlasBenchNew{i}.luau"));
+        let marker = format!("-- added {i} of run {run}\n");
+        let start = Instant::now();
+        std::fs::write(&path, format!("{marker}return {i}\n")).unwrap();
+        wait_for_frame(&mut socket, Some(marker.as_bytes()));
+        adds.push(start.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+        let start = Instant::now();
+        std::fs::remove_file(&path).unwrap();
+        wait_for_frame(&mut socket, None);
+        removes.push(start.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    report(
+        &format!("new file -> WebSocket frame over {} additions", adds.len()),
+        adds,
+    );
+    report(
+        &format!(
+            "removed file -> WebSocket frame over {} removals",
+            removes.len()
+        ),
+        removes,
     );
     println!(
         "server memory (resident) before the edits {memory_before:.0} MiB, after {memory_after:.0} MiB ({:+.1} MiB)",
@@ -208,6 +229,36 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) 
         (after - before) as f64 / ticks_per_second / 5.0 * 100.0
     );
     server.stop();
+}
+
+/// Reads frames until a binary one (holding `needle`, when given) arrives.
+fn wait_for_frame(
+    socket: &mut tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>,
+    needle: Option<&[u8]>,
+) {
+    loop {
+        if let tungstenite::Message::Binary(bytes) = socket.read().expect("a frame within 5 s") {
+            match needle {
+                Some(needle) if !bytes.windows(needle.len()).any(|w| w == needle) => continue,
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Prints the median, p99 and maximum of `latencies`.
+fn report(what: &str, mut latencies: Vec<Duration>) {
+    if latencies.is_empty() {
+        return;
+    }
+    latencies.sort();
+    let p99 = latencies[(latencies.len() * 99 / 100).saturating_sub(1)];
+    println!(
+        "{what}: median {}, p99 {}, max {} (debounce: 10 ms quiet, 50 ms at most)",
+        ms(latencies[latencies.len() / 2]),
+        ms(p99),
+        ms(*latencies.last().unwrap())
+    );
 }
 
 fn script_files(dir: &Path) -> Vec<PathBuf> {
