@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Times `atlas syncback` of a real place into an empty place project.
 
-usage: python3 bench/syncback_bench.py [--runs N] [--place FILE | --traits]
+usage: python3 bench/syncback_bench.py [--runs N] [--place FILE | --traits] [--out DIR]
 
 Default place: ../shared/corpus/places/miners-haven.rbxl (61k instances,
 about 61k files out). `--traits`: the place `bench/gen_traits_place.py`
@@ -11,7 +11,12 @@ syncback issue bounds at 400 MB. For each run: a fresh empty project under bench
 `atlas syncback` into it (wall, user and sys time, peak memory), then, in the
 same run, `cp -r` of the folder Atlas wrote: the floor for creating those
 files on this disk. That floor swings between runs (file system state), so
-the ratio of the two is what to compare.
+the ratio of the two is what to compare. Each run also decodes the place
+alone (`bench/decode_floor.rs`): with `cp -r`, the floor of syncback's
+time, and the floor of its memory (the decoder's DOM).
+
+`--out DIR` writes the projects there instead of under bench/out/ (a tmpfs
+such as /dev/shm measures Atlas rather than the disk).
 """
 import os
 import shutil
@@ -24,6 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 OUT = os.path.join(HERE, "out", "syncback")
+if "--out" in sys.argv:
+    OUT = os.path.join(sys.argv[sys.argv.index("--out") + 1], "atlas-syncback-bench")
 
 
 def timed(cmd):
@@ -48,8 +55,10 @@ def main():
             subprocess.run([sys.executable, os.path.join(HERE, "gen_traits_place.py"),
                             "--out", place], check=True)
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=REPO, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "atlas",
+                    "--example", "decode_floor"], cwd=REPO, check=True)
     atlas = os.path.join(REPO, "target", "release", "atlas")
+    decode = os.path.join(REPO, "target", "release", "examples", "decode_floor")
 
     rows = []
     for i in range(runs):
@@ -61,14 +70,21 @@ def main():
         wall, user, sys_time, rss = timed([atlas, "syncback", project, "-i", place])
         files = sum(len(names) for _, _, names in os.walk(project))
         cp_wall, _, _, _ = timed(["cp", "-r", project, os.path.join(OUT, "copy")])
-        rows.append((wall, user, sys_time, rss, cp_wall, files))
+        decode_wall, _, _, decode_rss = timed([decode, place])
+        rows.append((wall, user, sys_time, rss, cp_wall, files, decode_wall, decode_rss))
         print(f"run {i + 1}: syncback {wall:.2f}s (user {user:.2f}s, sys {sys_time:.2f}s, "
-              f"peak {rss / 1024:.0f} MiB), cp -r {cp_wall:.2f}s, ratio {wall / cp_wall:.2f}, {files} files")
+              f"peak {rss / 1024:.0f} MiB), cp -r {cp_wall:.2f}s, ratio {wall / cp_wall:.2f}, {files} files; "
+              f"decoding alone {decode_wall:.2f}s, peak {decode_rss / 1024:.0f} MiB")
 
     med = lambda k: statistics.median(r[k] for r in rows)
     ratios = [r[0] / r[4] for r in rows]
     print(f"median: syncback {med(0):.2f}s, cp -r {med(4):.2f}s, ratio {statistics.median(ratios):.2f} "
           f"(min {min(ratios):.2f}), peak {med(3) / 1024:.0f} MiB")
+    # What no syncback can go below: decoding the place, then creating the
+    # files (cp -r), and the decoder's own peak memory.
+    print(f"floor: decoding alone {med(6):.2f}s + cp -r {med(4):.2f}s = ratio "
+          f"{(med(6) + med(4)) / med(4):.2f}; decoding alone peaks at {med(7) / 1024:.0f} MiB "
+          f"(syncback's peak is {med(3) / med(7):.2f}x that)")
     shutil.rmtree(OUT, ignore_errors=True)
 
 
