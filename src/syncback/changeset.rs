@@ -413,6 +413,12 @@ impl ChangeSet {
     /// that appeared meanwhile (it is then written through a temporary
     /// file, added to `temps`). On error, what failed (the caller takes
     /// back what was staged, by the journal).
+    ///
+    /// Folders first, in order (each before what it holds); then the files,
+    /// which no longer depend on one another, on every core: creating small
+    /// files is most of a syncback's writing, and the journal lists each
+    /// one before any is written, so an interruption takes them all back
+    /// whatever the order.
     fn stage(
         &self,
         root: &Path,
@@ -422,47 +428,89 @@ impl ChangeSet {
         summary: &mut ChangeSummary,
     ) -> Result<(), (PathBuf, io::Error)> {
         for step in steps {
-            match step {
-                Step::Dir { dir, aside } => {
-                    let at = |e| (dir.to_path_buf(), e);
-                    if let Some(aside) = aside {
-                        fs::rename(dir, aside).map_err(at)?;
-                    }
-                    match fs::create_dir(dir) {
-                        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(at(e)),
-                        _ => {}
-                    }
+            if let Step::Dir { dir, aside } = step {
+                let at = |e| (dir.to_path_buf(), e);
+                if let Some(aside) = aside {
+                    fs::rename(dir, aside).map_err(at)?;
                 }
+                match fs::create_dir(dir) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(at(e)),
+                    _ => {}
+                }
+                journal::crash_point();
+            }
+        }
+        let outcomes: Vec<Result<Staged, (PathBuf, io::Error)>> = steps
+            .par_iter()
+            .filter_map(|step| match step {
                 Step::File {
                     path,
                     contents,
                     temp,
                     aside,
-                } => {
+                } => Some(stage_file(
+                    path,
+                    contents,
+                    temp.as_deref(),
+                    aside.as_deref(),
+                )),
+                Step::Dir { .. } => None,
+            })
+            .collect();
+        for outcome in outcomes {
+            match outcome? {
+                Staged::Written => {}
+                Staged::Added(path) => summary.added.push(path.to_path_buf()),
+                // Appeared since it was looked at: replace it safely.
+                Staged::Appeared(path, contents) => {
                     let at = |e| (path.to_path_buf(), e);
-                    if let Some(aside) = aside {
-                        fs::rename(path, aside).map_err(at)?;
-                    }
-                    match temp {
-                        Some(temp) => write_new(temp, contents).map_err(at)?,
-                        None => match write_new(path, contents) {
-                            Ok(()) => summary.added.push(path.to_path_buf()),
-                            // Appeared since it was looked at: replace it safely.
-                            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                                let temp = temp_path_for(path);
-                                journal.existed(root, path, &temp).map_err(at)?;
-                                write_new(&temp, contents).map_err(at)?;
-                                temps.push((temp, path.to_path_buf()));
-                            }
-                            Err(e) => return Err(at(e)),
-                        },
-                    }
+                    let temp = temp_path_for(path);
+                    journal.existed(root, path, &temp).map_err(at)?;
+                    write_new(&temp, contents).map_err(at)?;
+                    temps.push((temp, path.to_path_buf()));
+                    journal::crash_point();
                 }
             }
-            journal::crash_point();
         }
         Ok(())
     }
+}
+
+/// What staging one file did.
+enum Staged<'a> {
+    /// Written to its temporary file (it replaces the file at commit).
+    Written,
+    /// Written where it goes: a new file.
+    Added(&'a Path),
+    /// A new file that exists now: not written yet.
+    Appeared(&'a Path, &'a [u8]),
+}
+
+/// Stages one file: moves aside what is in its way, then writes it to its
+/// temporary file or, new, where it goes.
+fn stage_file<'a>(
+    path: &'a Path,
+    contents: &'a [u8],
+    temp: Option<&Path>,
+    aside: Option<&Path>,
+) -> Result<Staged<'a>, (PathBuf, io::Error)> {
+    let at = |e| (path.to_path_buf(), e);
+    if let Some(aside) = aside {
+        fs::rename(path, aside).map_err(at)?;
+    }
+    let staged = match temp {
+        Some(temp) => {
+            write_new(temp, contents).map_err(at)?;
+            Staged::Written
+        }
+        None => match write_new(path, contents) {
+            Ok(()) => Staged::Added(path),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Staged::Appeared(path, contents),
+            Err(e) => return Err(at(e)),
+        },
+    };
+    journal::crash_point();
+    Ok(staged)
 }
 
 /// One staging step (see [`ChangeSet::plan_steps`]).
