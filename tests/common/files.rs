@@ -3,12 +3,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Every file under `dir`, relative path → bytes.
+/// Every file under `dir`, relative path → bytes, and every empty folder,
+/// as its relative path with a `/` after it → no bytes: an empty folder
+/// one side has and the other has not is a difference too.
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut found = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
+        let mut empty = true;
         for entry in std::fs::read_dir(&current).unwrap() {
+            empty = false;
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
@@ -20,6 +24,14 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                     .replace('\\', "/");
                 found.insert(relative, std::fs::read(&path).unwrap());
             }
+        }
+        if empty && current != dir {
+            let relative = current
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            found.insert(format!("{relative}/"), Vec::new());
         }
     }
     found

@@ -208,6 +208,10 @@ pub(super) struct Layout {
     /// Folders project nodes own (their `$path`), with the context of their
     /// project: scanned for orphans.
     pub node_dirs: Vec<(PathBuf, Context)>,
+    /// Those of `node_dirs` a build does without when they are missing (the
+    /// node has a `$className`, or its `$path` is optional): not created
+    /// for nothing.
+    pub optional_node_dirs: HashSet<PathBuf>,
     /// Paths nothing is written to but that must not be removed.
     pub keep: HashSet<PathBuf>,
     /// How many files of unchanged instances stay as they are (incremental
@@ -393,6 +397,9 @@ impl<'a> Planner<'a> {
                                 self.layout
                                     .node_dirs
                                     .push((target.clone(), context.clone()));
+                                if node.class_name.is_some() || path_node.is_optional() {
+                                    self.layout.optional_node_dirs.insert(target.clone());
+                                }
                                 self.children(context, &target, &undeclared)?;
                             }
                         }
