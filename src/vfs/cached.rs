@@ -87,10 +87,7 @@ impl CachedVfs {
         if let Some(parent) = path.parent() {
             self.write_shard(parent).listings.remove(parent);
         }
-        let has_below = match self.parents.read() {
-            Ok(parents) => parents.contains(path),
-            Err(poisoned) => poisoned.into_inner().contains(path),
-        };
+        let has_below = lock_read(&self.parents).contains(path);
         if was_dir && has_below {
             for shard in &self.shards {
                 let mut shard = lock_write(shard);
@@ -106,10 +103,7 @@ impl CachedVfs {
         for shard in &self.shards {
             *lock_write(shard) = Cache::default();
         }
-        match self.parents.write() {
-            Ok(mut parents) => parents.clear(),
-            Err(poisoned) => poisoned.into_inner().clear(),
-        }
+        lock_write(&self.parents).clear();
     }
 
     /// Records that something below each ancestor of `path` is cached.
@@ -118,17 +112,10 @@ impl CachedVfs {
             path.parent()
                 .is_some_and(|parent| !parents.contains(parent))
         };
-        let known = match self.parents.read() {
-            Ok(parents) => !missing(&parents),
-            Err(poisoned) => !missing(&poisoned.into_inner()),
-        };
-        if known {
+        if !missing(&lock_read(&self.parents)) {
             return;
         }
-        let mut parents = match self.parents.write() {
-            Ok(parents) => parents,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut parents = lock_write(&self.parents);
         for ancestor in path.ancestors().skip(1) {
             if !parents.insert(ancestor.to_path_buf()) {
                 break; // its own ancestors are in already
@@ -143,10 +130,7 @@ impl CachedVfs {
     }
 
     fn read_shard(&self, path: &Path) -> std::sync::RwLockReadGuard<'_, Cache> {
-        match self.shard(path).read() {
-            Ok(cache) => cache,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock_read(self.shard(path))
     }
 
     fn write_shard(&self, path: &Path) -> std::sync::RwLockWriteGuard<'_, Cache> {
@@ -154,9 +138,18 @@ impl CachedVfs {
     }
 }
 
-fn lock_write(lock: &RwLock<Cache>) -> std::sync::RwLockWriteGuard<'_, Cache> {
+/// The cache holds no invariant a panicking reader or writer could break
+/// halfway: a poisoned lock is used as it is.
+fn lock_read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    match lock.read() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+fn lock_write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     match lock.write() {
-        Ok(cache) => cache,
+        Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
     }
 }
@@ -185,10 +178,12 @@ impl Vfs for CachedVfs {
         if !self.caching() {
             return Ok(entries);
         }
-        if let Some(entry) = entries.first() {
-            self.note_parents(&entry.path);
+        // The entries' kinds are cached below `path`, the listing below its
+        // parent: an entry's ancestors cover both.
+        match entries.first() {
+            Some(entry) => self.note_parents(&entry.path),
+            None => self.note_parents(path),
         }
-        self.note_parents(path);
         for entry in &entries {
             self.write_shard(&entry.path)
                 .kinds
@@ -312,5 +307,28 @@ mod tests {
         std::fs::remove_dir_all(&sub).unwrap();
         vfs.invalidate(&sub);
         assert!(vfs.read(&sub.join("c.txt")).is_err());
+    }
+
+    /// A gone path (an editor's temporary file) sweeps only what was cached
+    /// below it: the rest of the cache stays, and a folder known only through
+    /// an empty listing is swept too.
+    #[test]
+    fn a_gone_path_sweeps_only_what_is_below_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.txt");
+        std::fs::write(&kept, "cached").unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let vfs = CachedVfs::new();
+        assert_eq!(vfs.read(&kept).unwrap(), b"cached");
+        assert!(vfs.read_dir(&empty).unwrap().is_empty());
+        std::fs::write(&kept, "changed on disk").unwrap();
+        vfs.invalidate(&dir.path().join(".kept.txt.swp"));
+        assert_eq!(vfs.read(&kept).unwrap(), b"cached", "not swept");
+        std::fs::remove_dir(&empty).unwrap();
+        std::fs::create_dir_all(empty.join("now/full")).unwrap();
+        vfs.invalidate(&empty);
+        assert_eq!(vfs.read_dir(&empty).unwrap().len(), 1);
+        assert_eq!(vfs.read(&kept).unwrap(), b"cached", "not swept");
     }
 }
