@@ -169,3 +169,47 @@ mod rojo_fixtures {
         txt_in_folder, unresolved_values, weldconstraint,
     }
 }
+
+/// Regression: a project node whose optional `$path` is missing and that
+/// names no `$className` builds no instance until its folder exists. Syncback
+/// wrote the place's instance into the node (its properties into
+/// `$properties`) without making the folder, and the next build lost the
+/// instance: the demo place's Lighting (properties, no children), synced
+/// live into a project of optional service folders, came back without its
+/// Ambient and ClockTime.
+#[test]
+fn optional_path_without_class_is_made_for_a_synced_instance() {
+    let temp = common::temp_dir();
+    let input = temp.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("default.project.json5"),
+        "{ name: 'Input', tree: { $className: 'DataModel',
+            Lighting: { $properties: { ClockTime: 14.5 } },
+            ReplicatedStorage: { Thing: { $className: 'Folder' } } } }",
+    )
+    .unwrap();
+    let first = built_as_file(&input);
+    for options in [SyncbackOptions::default(), SyncbackOptions::INCREMENTAL] {
+        let dir = temp.path().join(format!("project-{}", options.incremental));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("default.project.json5"),
+            "{ name: 'Place', tree: { $className: 'DataModel',
+                Lighting: { $path: { optional: 'src/Lighting' } },
+                ReplicatedStorage: { $path: { optional: 'src/ReplicatedStorage' } } } }",
+        )
+        .unwrap();
+        syncback_into(&dir, first.clone_into_external_root(), options);
+        assert!(
+            dir.join("src/Lighting").is_dir(),
+            "src/Lighting was not made"
+        );
+        let second = built_as_file(&dir);
+        assert_same(
+            &format!("incremental: {}", options.incremental),
+            &first,
+            &second,
+        );
+    }
+}

@@ -209,8 +209,8 @@ pub(super) struct Layout {
     /// project: scanned for orphans.
     pub node_dirs: Vec<(PathBuf, Context)>,
     /// Those of `node_dirs` a build does without when they are missing (the
-    /// node has a `$className`, or its `$path` is optional): not created
-    /// for nothing.
+    /// node has a `$className`): not created for nothing. A node without one
+    /// builds no instance while its folder is missing, optional or not.
     pub optional_node_dirs: HashSet<PathBuf>,
     /// Paths nothing is written to but that must not be removed.
     pub keep: HashSet<PathBuf>,
@@ -397,7 +397,11 @@ impl<'a> Planner<'a> {
                                 self.layout
                                     .node_dirs
                                     .push((target.clone(), context.clone()));
-                                if node.class_name.is_some() || path_node.is_optional() {
+                                // With a `$className`, a build makes the
+                                // instance without the folder. Without one
+                                // (an optional `$path` too), a missing folder
+                                // means no instance: it must be made.
+                                if node.class_name.is_some() {
                                     self.layout.optional_node_dirs.insert(target.clone());
                                 }
                                 self.children(context, &target, &undeclared)?;
