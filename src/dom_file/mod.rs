@@ -9,6 +9,7 @@ mod binary_bounds;
 mod exact_cframes;
 mod xml_carriage_returns;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -189,6 +190,56 @@ pub fn write<W: Write>(
         encoding: encoding_name(encoding),
         message,
     })
+}
+
+/// `roots` of `dom` (with their descendants) written as a binary file and
+/// read back: their values as a built file gives them to Studio (a Part's
+/// `Color3` as `Color3uint8`, a migrated property under its new name). With
+/// it, each written instance's referent -> its copy's referent; when
+/// `roots` are the root's children (a place), the root is paired with the
+/// copy's root too.
+pub fn binary_copy(
+    dom: &WeakDom,
+    roots: &[Ref],
+) -> Result<(WeakDom, HashMap<Ref, Ref>), DomFileError> {
+    let mut bytes = Vec::new();
+    write(&mut bytes, dom, roots, Encoding::Binary)?;
+    let copy = read(&bytes, Encoding::Binary)?;
+    drop(bytes);
+    let misshapen = || DomFileError::Decode {
+        encoding: "binary",
+        message: "the copy read back does not have the shape of the tree written".to_owned(),
+    };
+    let copy_roots = copy.root().children();
+    if copy_roots.len() != roots.len() {
+        return Err(misshapen());
+    }
+    let mut to_copy = HashMap::new();
+    if roots == dom.root().children() {
+        to_copy.insert(dom.root_ref(), copy.root_ref());
+    }
+    // Both trees walked in step: children in the same order.
+    let mut stack: Vec<(Ref, Ref)> = roots
+        .iter()
+        .copied()
+        .zip(copy_roots.iter().copied())
+        .collect();
+    while let Some((original, copied)) = stack.pop() {
+        to_copy.insert(original, copied);
+        let (Some(a), Some(b)) = (dom.get_by_ref(original), copy.get_by_ref(copied)) else {
+            return Err(misshapen());
+        };
+        if a.children().len() != b.children().len() {
+            return Err(misshapen());
+        }
+        stack.extend(
+            a.children()
+                .iter()
+                .copied()
+                .zip(b.children().iter().copied()),
+        );
+    }
+    Ok((copy, to_copy))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use rbx_dom_weak::types::{Ref, Variant};
 use rbx_dom_weak::{InstanceBuilder, Ustr, UstrMap, WeakDom};
 
-use crate::dom_file::{self, DomFileError, Encoding};
+use crate::dom_file::{self, DomFileError};
 use crate::snapshot::{InstanceTree, InstigatingSource};
 use crate::syncback::{ApplyError, SyncbackError};
 use crate::vfs::{EntryKind, Vfs};
@@ -864,30 +864,31 @@ fn copy_where(dom: &WeakDom, capacity: usize, keep: impl Fn(Ref) -> bool) -> Wea
     copy
 }
 
-/// [`as_stored`], with each stored instance's referent → the referent it
+/// [`as_stored`], with each stored instance's referent -> the referent it
 /// has in `dom`.
 pub fn as_stored_paired(dom: &WeakDom) -> Result<(WeakDom, HashMap<Ref, Ref>), WriteError> {
-    let stored = as_stored(dom)?;
-    let mut identity = HashMap::with_capacity(dom.descendants().count());
-    let mut stack = vec![(stored.root_ref(), dom.root_ref())];
-    while let Some((stored_ref, original)) = stack.pop() {
-        identity.insert(stored_ref, original);
-        let (Some(a), Some(b)) = (stored.get_by_ref(stored_ref), dom.get_by_ref(original)) else {
-            continue;
-        };
-        if a.children().len() != b.children().len() {
-            return Err(WriteError::Store(DomFileError::Decode {
+    let place = dom.root().class == "DataModel";
+    let roots = if place {
+        dom.root().children().to_vec()
+    } else {
+        vec![dom.root_ref()]
+    };
+    let (copy, to_copy) = dom_file::binary_copy(dom, &roots).map_err(WriteError::Store)?;
+    // A model's root keeps its referent as the stored tree's root.
+    let stored = if place {
+        copy
+    } else {
+        crate::syncback::model_root(copy).map_err(|message| {
+            WriteError::Store(DomFileError::Decode {
                 encoding: "binary",
-                message: "the stored tree does not have the shape of the tree".to_owned(),
-            }));
-        }
-        stack.extend(
-            a.children()
-                .iter()
-                .copied()
-                .zip(b.children().iter().copied()),
-        );
-    }
+                message,
+            })
+        })?
+    };
+    let identity = to_copy
+        .into_iter()
+        .map(|(original, stored)| (stored, original))
+        .collect();
     Ok((stored, identity))
 }
 
@@ -895,25 +896,7 @@ pub fn as_stored_paired(dom: &WeakDom) -> Result<(WeakDom, HashMap<Ref, Ref>), W
 /// read back (a place's services, or a model's root). Syncback compares and
 /// writes values in this form, as it does for a place file.
 pub fn as_stored(dom: &WeakDom) -> Result<WeakDom, WriteError> {
-    let place = dom.root().class == "DataModel";
-    let roots = if place {
-        dom.root().children().to_vec()
-    } else {
-        vec![dom.root_ref()]
-    };
-    let mut bytes = Vec::new();
-    dom_file::write(&mut bytes, dom, &roots, Encoding::Binary).map_err(WriteError::Store)?;
-    let stored = dom_file::read(&bytes, Encoding::Binary).map_err(WriteError::Store)?;
-    if place {
-        Ok(stored)
-    } else {
-        crate::syncback::model_root(stored).map_err(|message| {
-            WriteError::Store(DomFileError::Decode {
-                encoding: "binary",
-                message,
-            })
-        })
-    }
+    as_stored_paired(dom).map(|(stored, _)| stored)
 }
 
 #[cfg(test)]

@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use rbx_dom_weak::types::Ref;
 use rbx_dom_weak::{Ustr, WeakDom};
 
-use crate::dom_file::Encoding;
 use crate::formats::names::{Shape, TakenNames};
 use crate::snapshot::{InstanceMetadata, InstanceTree, InstigatingSource};
 use crate::vfs::{EntryKind, Vfs};
@@ -240,39 +239,10 @@ impl Stored {
         } else {
             vec![old.root_ref()]
         };
-        let mut bytes = Vec::new();
-        if crate::dom_file::write(&mut bytes, old, &roots, Encoding::Binary).is_err() {
-            return Stored::unavailable();
-        }
-        let Ok(dom) = crate::dom_file::read(&bytes, Encoding::Binary) else {
+        // Old referent -> stored referent.
+        let Ok((dom, to_stored)) = crate::dom_file::binary_copy(old, &roots) else {
             return Stored::unavailable();
         };
-        drop(bytes);
-        // Old referent → stored referent, walking both trees in step.
-        let mut to_stored: HashMap<Ref, Ref> = HashMap::with_capacity(pairs.len());
-        if place {
-            to_stored.insert(old.root_ref(), dom.root_ref());
-        }
-        let stored_roots = dom.root().children().to_vec();
-        if stored_roots.len() != roots.len() {
-            return Stored::unavailable();
-        }
-        let mut stack: Vec<(Ref, Ref)> = roots.iter().copied().zip(stored_roots).collect();
-        while let Some((old_ref, stored_ref)) = stack.pop() {
-            to_stored.insert(old_ref, stored_ref);
-            let (Some(a), Some(b)) = (old.get_by_ref(old_ref), dom.get_by_ref(stored_ref)) else {
-                continue;
-            };
-            if a.children().len() != b.children().len() {
-                return Stored::unavailable();
-            }
-            stack.extend(
-                a.children()
-                    .iter()
-                    .copied()
-                    .zip(b.children().iter().copied()),
-            );
-        }
         let pairs = pairs
             .iter()
             .filter_map(|(new, old)| to_stored.get(old).map(|s| (*new, *s)))
