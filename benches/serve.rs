@@ -186,6 +186,7 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) 
     // removal (instances added and removed, so references are looked at).
     let mut adds = Vec::new();
     let mut removes = Vec::new();
+    let mut slowest_adds = Vec::new();
     for i in 0..edits / 5 {
         let beside = &scripts[(i * 13) % scripts.len()];
         let Some(folder) = beside.parent() else {
@@ -197,6 +198,7 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) 
         std::fs::write(&path, format!("{marker}return {i}\n")).unwrap();
         wait_for_frame(&mut socket, Some(marker.as_bytes()));
         adds.push(start.elapsed());
+        slowest_adds.push((start.elapsed(), i, folder.to_path_buf()));
         std::thread::sleep(Duration::from_millis(20));
         let start = Instant::now();
         std::fs::remove_file(&path).unwrap();
@@ -208,6 +210,16 @@ fn measure(atlas: &str, repo: &Path, project: &Path, runs: usize, edits: usize) 
         &format!("new file -> WebSocket frame over {} additions", adds.len()),
         adds,
     );
+    // Where the slowest additions went: a folder that is read whole (a
+    // project node's, or one with an init file) shows here.
+    slowest_adds.sort_by(|a, b| b.0.cmp(&a.0));
+    for (took, i, folder) in slowest_adds.iter().take(3) {
+        println!(
+            "  slow addition #{i}: {} in {}",
+            ms(*took),
+            folder.strip_prefix(project).unwrap_or(folder).display()
+        );
+    }
     report(
         &format!(
             "removed file -> WebSocket frame over {} removals",

@@ -135,11 +135,15 @@ pub fn refresh_refs_after(
     let mut asked: Vec<Ref> = patch.ref_touched.clone();
     asked.extend_from_slice(&patch.removed);
     let mut holders: HashSet<Ref> = patch.ref_holders.iter().copied().collect();
+    // A new child changes a search of its parent only for a path segment
+    // it can match (by name on disk or name, in any case): those readers of
+    // the parent whose paths have no such segment keep their targets.
+    let mut new_children: Vec<(Ref, Ref)> = Vec::new();
     for added in &patch.added {
         let Some(instance) = dom.get_by_ref(*added) else {
             continue;
         };
-        asked.push(instance.parent());
+        new_children.push((instance.parent(), *added));
         holders.extend(
             dom.descendants_of(*added)
                 .map(|i| i.referent())
@@ -152,6 +156,17 @@ pub fn refresh_refs_after(
     let reads = tree.ref_reads();
     for instance in asked {
         holders.extend(reads.readers_of(instance));
+    }
+    for (parent, child) in new_children {
+        let names = [
+            dom.get_by_ref(child).map(|i| i.name.as_str()),
+            tree.metadata(child).and_then(|m| m.fs_name.as_deref()),
+        ];
+        let new: Vec<Ref> = reads
+            .readers_of(parent)
+            .filter(|holder| !holders.contains(holder) && paths_may_name(tree, *holder, &names))
+            .collect();
+        holders.extend(new);
     }
     let holders = in_tree_order(dom, holders.into_iter().collect());
     let (mut changes, warnings) = resolve_holders(tree, holders);
@@ -395,6 +410,28 @@ fn collect_ids(tree: &InstanceTree) -> HashMap<String, Ref> {
         }
     }
     ids
+}
+
+/// Whether a `Rojo_Ref_*` path of `holder` has a segment one of `names`
+/// matches (as [`find_child`] may match it: in any case), or a path that
+/// is not text (resolved again, to warn again).
+fn paths_may_name(tree: &InstanceTree, holder: Ref, names: &[Option<&str>]) -> bool {
+    let Some(metadata) = tree.metadata(holder) else {
+        return true;
+    };
+    metadata
+        .ref_attributes
+        .iter()
+        .filter(|(key, _)| key.starts_with(REF_PREFIX))
+        .any(|(_, value)| match attribute_text(value) {
+            Some(path) => path.split('/').any(|segment| {
+                names
+                    .iter()
+                    .flatten()
+                    .any(|name| name.eq_ignore_ascii_case(segment))
+            }),
+            None => true,
+        })
 }
 
 fn attribute_text(value: &Variant) -> Option<String> {
