@@ -545,6 +545,14 @@ fn new_entries_land_where_a_fresh_build_puts_them() {
             Box::new(|| write(&lib.join("Part.luau"), "return 'part'\n")),
         ),
         (
+            "a tenth Part: its ~N puts it after Part~2, its file name before",
+            Box::new(|| write(&lib.join("Part~10.model.json5"), "{ className: 'Part' }\n")),
+        ),
+        (
+            "a new name sorting between same-named siblings out of file-name order",
+            Box::new(|| write(&lib.join("Part~1x.luau"), "return 'x'\n")),
+        ),
+        (
             "several new files at once",
             Box::new(|| {
                 for name in ["G", "AA", "Y"] {
@@ -822,4 +830,47 @@ fn only_script_files_inside_the_project_can_be_opened() {
         session.script_file(find("ReplicatedStorage")),
         Err(atlas::serve::OpenError::NotAScript(..))
     ));
+}
+
+/// Regression: while a folder held a broken file, a new file in a folder
+/// below it did not sync (the broken folder's unit covered it and failed
+/// again) until the broken file was fixed.
+#[test]
+fn a_new_file_below_a_broken_folder_still_syncs() {
+    let dir = common::temp_dir();
+    let root = dir.path().join("broken");
+    let lib = root.join("src/ReplicatedStorage/Lib");
+    write(
+        &root.join("default.project.json5"),
+        "{ name: 'Broken', tree: { $className: 'DataModel', $path: 'src' } }\n",
+    );
+    write(&lib.join("Sub/Old.luau"), "return 1\n");
+    write(&lib.join("Fine.luau"), "return 2\n");
+    let session = ServeSession::new(&root).unwrap();
+    wait_until_fresh(&session, &root, "start");
+
+    write(&lib.join("Broken.model.json5"), "{ className: 'Part', \n");
+    settle();
+    write(&lib.join("Sub/New.luau"), "return 'new'\n");
+    let has_new = || {
+        let tree = session.tree();
+        let dom = tree.dom();
+        dom.descendants().any(|i| {
+            i.name == "New"
+                && dom
+                    .get_by_ref(i.parent())
+                    .is_some_and(|parent| parent.name == "Sub")
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_new() {
+        assert!(
+            Instant::now() < deadline,
+            "Sub/New.luau did not sync while Lib held a broken file"
+        );
+        sleep(Duration::from_millis(20));
+    }
+
+    write(&lib.join("Broken.model.json5"), "{ className: 'Part' }\n");
+    wait_until_fresh(&session, &root, "the broken file fixed");
 }

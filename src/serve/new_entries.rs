@@ -122,8 +122,12 @@ pub fn insert(
     };
     let children = folder.children().to_vec();
     // Children are in file-name order: the new one goes before the first
-    // whose entry's name sorts after its own.
+    // whose entry's name sorts after its own. Same-named siblings are in
+    // the order of their `~N` instead, which names on disk need not follow
+    // (`Part~2.luau` before `Part~10.luau`, which sorts first): children
+    // out of file-name order make the folder be read instead.
     let mut position = children.len();
+    let mut previous: Option<&std::ffi::OsStr> = None;
     for (i, child) in children.iter().enumerate() {
         let Some(instance) = tree.dom().get_by_ref(*child) else {
             return false;
@@ -141,9 +145,10 @@ pub fn insert(
             },
             _ => return false,
         };
-        if child_name == file_name {
+        if child_name == file_name || previous.is_some_and(|p| p > child_name) {
             return false;
         }
+        previous = Some(child_name);
         if child_name > file_name && position == children.len() {
             position = i;
         }

@@ -414,6 +414,7 @@ impl Processor {
                 units.push(unit);
             }
         }
+        let all_entries = entries.clone();
         let entries = outside_units(&tree, &units, entries);
 
         // New entries are read alone, without the tree lock (this thread is
@@ -498,6 +499,24 @@ impl Processor {
             }
         }
 
+        // New entries inside a unit that failed (a broken file in a folder
+        // above them, or a broken project file) are read alone, so they
+        // sync while the break lasts, as entries elsewhere do.
+        let succeeded: Vec<Unit> = units
+            .iter()
+            .filter(|u| !self.failed_units.contains_key(u))
+            .copied()
+            .collect();
+        for entry in outside_units(&tree, &succeeded, all_entries) {
+            if new_entries.iter().any(|(read, _)| *read == entry) {
+                continue;
+            }
+            if let Some(reading) = Reading::new(&tree, entry) {
+                if let Ok(snapshot) = reading.read(self.vfs.as_ref()) {
+                    new_entries.push((reading.entry, snapshot));
+                }
+            }
+        }
         for (entry, snapshot) in new_entries {
             let Some(snapshot) = snapshot else { continue };
             if new_entries::insert(&mut tree, &entry, snapshot, &mut patch) {

@@ -407,8 +407,10 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
         .get_by_ref(id)
         .is_none_or(|i| i.children() == wanted.as_slice());
     if !in_order {
-        // The first of same-named children is what a path finds.
+        // The first of same-named children is what a path finds, and the
+        // first of instances sharing an id (in tree order) what an id finds.
         patch.ref_touched.push(id);
+        patch.ids_changed = true;
         for child in wanted {
             tree.dom_mut().transfer_within(child, id);
         }

@@ -455,6 +455,7 @@ impl ChangeSet {
                 journal::crash_point();
             }
         }
+        let journal = std::sync::Mutex::new(journal);
         let outcomes: Vec<Result<Staged, (PathBuf, io::Error)>> = steps
             .par_iter()
             .filter_map(|step| match step {
@@ -464,6 +465,8 @@ impl ChangeSet {
                     temp,
                     aside,
                 } => Some(stage_file(
+                    root,
+                    &journal,
                     path,
                     contents,
                     temp.as_deref(),
@@ -476,15 +479,7 @@ impl ChangeSet {
             match outcome? {
                 Staged::Written => {}
                 Staged::Added(path) => summary.added.push(path.to_path_buf()),
-                // Appeared since it was looked at: replace it safely.
-                Staged::Appeared(path, contents) => {
-                    let at = |e| (path.to_path_buf(), e);
-                    let temp = temp_path_for(path);
-                    journal.existed(root, path, &temp).map_err(at)?;
-                    write_new(&temp, contents).map_err(at)?;
-                    temps.push((temp, path.to_path_buf()));
-                    journal::crash_point();
-                }
+                Staged::Appeared { path, temp } => temps.push((temp, path.to_path_buf())),
             }
         }
         Ok(())
@@ -497,13 +492,16 @@ enum Staged<'a> {
     Written,
     /// Written where it goes: a new file.
     Added(&'a Path),
-    /// A new file that exists now: not written yet.
-    Appeared(&'a Path, &'a [u8]),
+    /// A new file that exists now (not ours): written to `temp`, which
+    /// replaces it at commit.
+    Appeared { path: &'a Path, temp: PathBuf },
 }
 
 /// Stages one file: moves aside what is in its way, then writes it to its
 /// temporary file or, new, where it goes.
 fn stage_file<'a>(
+    root: &Path,
+    journal: &std::sync::Mutex<&mut Journal>,
     path: &'a Path,
     contents: &'a [u8],
     temp: Option<&Path>,
@@ -520,7 +518,19 @@ fn stage_file<'a>(
         }
         None => match write_new(path, contents) {
             Ok(()) => Staged::Added(path),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Staged::Appeared(path, contents),
+            // Appeared since it was looked at: the journal says so at once
+            // (a recovery must not remove it as ours), then it is replaced
+            // safely.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let temp = temp_path_for(path);
+                match journal.lock() {
+                    Ok(mut journal) => journal.existed(root, path, &temp),
+                    Err(poisoned) => poisoned.into_inner().existed(root, path, &temp),
+                }
+                .map_err(at)?;
+                write_new(&temp, contents).map_err(at)?;
+                Staged::Appeared { path, temp }
+            }
             Err(e) => return Err(at(e)),
         },
     };
