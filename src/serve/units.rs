@@ -118,13 +118,6 @@ fn units_for_path(
     }
 }
 
-/// A file new in a folder whose instance could not be read as a whole.
-#[derive(Debug, Clone)]
-pub struct NewFile {
-    pub folder: Ref,
-    pub path: PathBuf,
-}
-
 /// When the unit `failed` cannot be read as a whole (one file in it is
 /// broken), the finer changes inside it that can still be applied: the
 /// units of changed paths below it, and new files directly in its folder.
@@ -133,7 +126,7 @@ pub fn fallback_units(
     vfs: &dyn Vfs,
     failed: Ref,
     paths: &[PathBuf],
-) -> (Vec<Unit>, Vec<NewFile>) {
+) -> (Vec<Unit>, Vec<NewEntry>) {
     let Some(index) = tree.path_index() else {
         return (Vec::new(), Vec::new());
     };
@@ -164,7 +157,7 @@ pub fn fallback_units(
             && vfs.kind(path).ok() == Some(EntryKind::File)
             && !cannot_matter(tree, failed, path);
         if is_new_file {
-            new_files.push(NewFile {
+            new_files.push(NewEntry {
                 folder: failed,
                 path: path.clone(),
             });
@@ -178,11 +171,8 @@ pub fn fallback_units(
 pub fn snapshot_new_file(
     tree: &InstanceTree,
     vfs: &dyn Vfs,
-    file: &NewFile,
+    file: &NewEntry,
 ) -> Result<Option<InstanceSnapshot>, SnapshotError> {
-    let Some(metadata) = tree.metadata(file.folder) else {
-        return Ok(None);
-    };
     let already = tree
         .dom()
         .get_by_ref(file.folder)
@@ -198,8 +188,10 @@ pub fn snapshot_new_file(
     if already {
         return Ok(None);
     }
-    let folder_class = tree.dom().get_by_ref(file.folder).map(|f| f.class);
-    snapshot_path(&metadata.context, vfs, &file.path, folder_class.as_deref())
+    match new_entries::Reading::new(tree, file.clone()) {
+        Some(reading) => reading.read(vfs),
+        None => Ok(None),
+    }
 }
 
 /// Snapshots the file or folder at `path` as a child of a `parent_class`
@@ -298,7 +290,6 @@ fn containing_unit(tree: &InstanceTree, id: Ref) -> Unit {
     }
 }
 
-/// Drops units inside another unit of the list, and duplicates.
 /// `units` without repeats and without those inside another; the whole
 /// tree, first, when it is one of them (reading everything covers every
 /// other unit; if it fails, a broken project file, the others still get
@@ -315,6 +306,7 @@ pub fn outermost_units(tree: &InstanceTree, mut units: Vec<Unit>) -> Vec<Unit> {
     kept
 }
 
+/// Drops units inside another unit of the list, and duplicates.
 fn outermost(tree: &InstanceTree, units: Vec<Unit>) -> Vec<Unit> {
     let ids: std::collections::HashSet<Ref> = units
         .iter()

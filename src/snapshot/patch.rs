@@ -316,12 +316,10 @@ fn apply(tree: &mut InstanceTree, matched: Matched, ids: &Ids, patch: &mut Appli
                         .find(|(key, _)| key == crate::snapshot::refs::ID_ATTRIBUTE)
                         .map(|(_, value)| value.clone())
                 };
+                patch.ref_holders.push(id);
                 if id_attribute(&old.ref_attributes)
-                    == id_attribute(&snapshot.metadata.ref_attributes)
+                    != id_attribute(&snapshot.metadata.ref_attributes)
                 {
-                    patch.ref_holders.push(id);
-                } else {
-                    patch.ref_holders.push(id);
                     patch.ids_changed = true;
                 }
             }
