@@ -213,3 +213,40 @@ fn optional_path_without_class_is_made_for_a_synced_instance() {
         );
     }
 }
+
+/// Regression: two project nodes sharing one missing `$path` folder, one
+/// with a `$className` (built without the folder) and one without (built
+/// only from it): the first made syncback skip the folder the second needs.
+#[test]
+fn a_folder_two_nodes_share_is_made_when_either_needs_it() {
+    let temp = common::temp_dir();
+    let input = temp.path().join("input");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("default.project.json5"),
+        "{ name: 'Input', tree: { $className: 'DataModel',
+            ReplicatedStorage: { $className: 'ReplicatedStorage' },
+            ServerStorage: { $className: 'ServerStorage' } } }",
+    )
+    .unwrap();
+    let first = built_as_file(&input);
+    for options in [SyncbackOptions::default(), SyncbackOptions::INCREMENTAL] {
+        let dir = temp.path().join(format!("project-{}", options.incremental));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("default.project.json5"),
+            "{ name: 'Place', tree: { $className: 'DataModel',
+                ReplicatedStorage: { $className: 'ReplicatedStorage', $path: 'src/Shared' },
+                ServerStorage: { $path: { optional: 'src/Shared' } } } }",
+        )
+        .unwrap();
+        syncback_into(&dir, first.clone_into_external_root(), options);
+        assert!(dir.join("src/Shared").is_dir(), "src/Shared was not made");
+        let second = built_as_file(&dir);
+        assert_same(
+            &format!("incremental: {}", options.incremental),
+            &first,
+            &second,
+        );
+    }
+}

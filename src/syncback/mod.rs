@@ -305,7 +305,7 @@ fn run(
             .iter()
             .map(|(d, _)| d)
             .filter(|d| {
-                !layout.optional_node_dirs.contains(*d)
+                layout.required_node_dirs.contains(*d)
                     || vfs.kind(d).is_ok_and(|k| k == EntryKind::Dir)
             })
             .cloned(),

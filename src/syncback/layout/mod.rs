@@ -208,10 +208,11 @@ pub(super) struct Layout {
     /// Folders project nodes own (their `$path`), with the context of their
     /// project: scanned for orphans.
     pub node_dirs: Vec<(PathBuf, Context)>,
-    /// Those of `node_dirs` a build does without when they are missing (the
-    /// node has a `$className`): not created for nothing. A node without one
-    /// builds no instance while its folder is missing, optional or not.
-    pub optional_node_dirs: HashSet<PathBuf>,
+    /// Those of `node_dirs` a build needs: a node without a `$className`
+    /// builds no instance while its folder is missing, optional or not. The
+    /// others (with one) are not created for nothing; a folder two nodes
+    /// share is needed if either needs it.
+    pub required_node_dirs: HashSet<PathBuf>,
     /// Paths nothing is written to but that must not be removed.
     pub keep: HashSet<PathBuf>,
     /// How many files of unchanged instances stay as they are (incremental
@@ -401,8 +402,8 @@ impl<'a> Planner<'a> {
                                 // instance without the folder. Without one
                                 // (an optional `$path` too), a missing folder
                                 // means no instance: it must be made.
-                                if node.class_name.is_some() {
-                                    self.layout.optional_node_dirs.insert(target.clone());
+                                if node.class_name.is_none() {
+                                    self.layout.required_node_dirs.insert(target.clone());
                                 }
                                 self.children(context, &target, &undeclared)?;
                             }
