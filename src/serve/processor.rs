@@ -53,13 +53,6 @@ pub struct WriteJob {
     pub reply: mpsc::Sender<Result<WriteOutcome, WriteError>>,
 }
 
-/// notify's inotify backend also reports every file *opened*, so reading a
-/// large project fills the kernel's event queue, which then overflows and
-/// asks for a rescan. Overflows within this long after the processor starts
-/// (the first read) or after a rescan (its own reads) are taken as echoes of
-/// Atlas's own reading, not as lost changes.
-pub const OWN_READ_ECHO: Duration = Duration::from_secs(1);
-
 pub struct Processor {
     pub tree: Arc<Mutex<InstanceTree>>,
     pub vfs: Arc<CachedVfs>,
@@ -70,8 +63,6 @@ pub struct Processor {
     /// Units that failed to read, with their error, retried with every
     /// batch; an error is logged again only when it changes.
     pub failed_units: HashMap<Unit, String>,
-    /// Rescans asked for before this are echoes of our own reads.
-    pub ignore_rescans_until: Instant,
     /// The tree changed outside a reconcile (a two-way write): the next
     /// batch resolves every reference again.
     pub refs_stale: bool,
@@ -112,7 +103,7 @@ impl Processor {
             match first {
                 ProcessorEvent::Shutdown => return,
                 ProcessorEvent::Changed(p) => paths.extend(p),
-                ProcessorEvent::Rescan => rescan = self.wants_rescan(),
+                ProcessorEvent::Rescan => rescan = true,
                 ProcessorEvent::Write(job) => write = Some(job),
             }
             let deadline = Instant::now() + MAX_WAIT;
@@ -123,7 +114,7 @@ impl Processor {
                 }
                 match events.recv_timeout(QUIET.min(deadline - now)) {
                     Ok(ProcessorEvent::Changed(p)) => paths.extend(p),
-                    Ok(ProcessorEvent::Rescan) => rescan |= self.wants_rescan(),
+                    Ok(ProcessorEvent::Rescan) => rescan = true,
                     Ok(ProcessorEvent::Write(job)) => write = Some(job),
                     Ok(ProcessorEvent::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                     Err(RecvTimeoutError::Timeout) => break,
@@ -136,17 +127,12 @@ impl Processor {
                 // A two-way write's own files, already read back.
                 paths.retain(|path| !self.is_own_echo(path));
             }
-            if !paths.is_empty() || rescan {
-                let start = Instant::now();
-                if self
+            if (!paths.is_empty() || rescan)
+                && self
                     .guarded("reading changed files", |p| p.handle(paths, rescan))
                     .is_none()
-                {
-                    self.recover();
-                } else if rescan {
-                    self.ignore_rescans_until =
-                        Instant::now() + OWN_READ_ECHO.max(start.elapsed() * 2);
-                }
+            {
+                self.recover();
             }
             if let Some(job) = write {
                 let outcome =
@@ -192,14 +178,6 @@ impl Processor {
         {
             log::error!("the project could not be read again; restart atlas serve");
         }
-    }
-
-    fn wants_rescan(&self) -> bool {
-        if Instant::now() < self.ignore_rescans_until {
-            log::debug!("ignoring an event queue overflow caused by Atlas's own reads");
-            return false;
-        }
-        true
     }
 
     /// Writes a batch of Studio edits into the project: the live tree with

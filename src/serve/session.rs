@@ -24,7 +24,7 @@ use crate::vfs::{canonical_path, CachedVfs, EntryKind, StdVfs, Vfs};
 use super::instance_data::PatchMessage;
 use super::lock;
 use super::message_queue::MessageQueue;
-use super::processor::{Processor, ProcessorEvent, WriteJob, OWN_READ_ECHO};
+use super::processor::{Processor, ProcessorEvent, WriteJob};
 use super::write::{WriteError, WriteOutcome, WriteRequest};
 
 #[derive(Debug, thiserror::Error)]
@@ -178,7 +178,6 @@ impl ServeSession {
                 refs_stale: false,
                 written: Default::default(),
                 failed_units: Default::default(),
-                ignore_rescans_until: std::time::Instant::now() + OWN_READ_ECHO,
             };
             let thread = std::thread::Builder::new()
                 .name("atlas-change-processor".to_owned())

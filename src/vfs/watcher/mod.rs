@@ -1,12 +1,15 @@
-//! Watching the project's paths for changes (`notify`).
+//! Watching the project's paths for changes.
 //!
 //! The watcher only reports *which* paths changed; it does not debounce or
 //! interpret events (a rename is two paths, a `git checkout` is hundreds).
 //! The dev server's change processor coalesces them into batches.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
-use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
+#[cfg(target_os = "linux")]
+mod inotify;
+mod portable;
 
 /// What the watcher tells its listener.
 #[derive(Debug)]
@@ -20,44 +23,52 @@ pub enum WatchEvent {
     Error(String),
 }
 
+/// Called from the watcher's own thread.
+type Listener = Box<dyn Fn(WatchEvent) + Send + 'static>;
+
 /// Watches a set of paths while it lives; dropping it stops the watching
-/// (and notify's thread).
+/// (and the watcher's thread).
+///
+/// Reading files is never reported, only changes: the dev server reads
+/// thousands of files while it watches them.
 pub struct Watcher {
-    inner: RecommendedWatcher,
+    backend: Backend,
     watched: Vec<PathBuf>,
+}
+
+enum Backend {
+    #[cfg(target_os = "linux")]
+    Inotify(inotify::InotifyWatcher),
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    Portable(portable::PortableWatcher),
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not watch {}: {source}", path.display())]
 pub struct WatchError {
     pub path: PathBuf,
-    pub source: notify::Error,
+    pub source: io::Error,
 }
 
 impl Watcher {
-    /// Starts a watcher that calls `listener` from notify's thread.
+    /// Starts a watcher that calls `listener` from its own thread: inotify
+    /// on Linux, notify's recommended backend elsewhere.
     pub fn new(listener: impl Fn(WatchEvent) + Send + 'static) -> Result<Watcher, WatchError> {
-        let inner =
-            notify::recommended_watcher(move |result: notify::Result<Event>| match result {
-                Ok(event) => {
-                    if event.need_rescan() {
-                        listener(WatchEvent::Rescan);
-                        return;
-                    }
-                    if matches!(event.kind, EventKind::Access(_)) || event.paths.is_empty() {
-                        return;
-                    }
-                    listener(WatchEvent::Changed(event.paths));
-                }
-                Err(error) if error.paths.is_empty() => listener(WatchEvent::Rescan),
-                Err(error) => listener(WatchEvent::Error(error.to_string())),
-            })
-            .map_err(|source| WatchError {
-                path: PathBuf::new(),
-                source,
-            })?;
+        #[cfg(target_os = "linux")]
+        let backend = Backend::Inotify(inotify::InotifyWatcher::new(Box::new(listener))?);
+        #[cfg(not(target_os = "linux"))]
+        let backend = Backend::Portable(portable::PortableWatcher::new(Box::new(listener))?);
         Ok(Watcher {
-            inner,
+            backend,
+            watched: Vec::new(),
+        })
+    }
+
+    /// A watcher on notify's recommended backend, whatever the system (on
+    /// Linux, notify also reports files being read: only tests use it).
+    pub fn portable(listener: impl Fn(WatchEvent) + Send + 'static) -> Result<Watcher, WatchError> {
+        Ok(Watcher {
+            backend: Backend::Portable(portable::PortableWatcher::new(Box::new(listener))?),
             watched: Vec::new(),
         })
     }
@@ -76,12 +87,11 @@ impl Watcher {
         {
             return Ok(());
         }
-        self.inner
-            .watch(path, RecursiveMode::Recursive)
-            .map_err(|source| WatchError {
-                path: path.to_path_buf(),
-                source,
-            })?;
+        match &mut self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Inotify(watcher) => watcher.watch(path)?,
+            Backend::Portable(watcher) => watcher.watch(path)?,
+        }
         self.watched.push(path.to_path_buf());
         Ok(())
     }
@@ -110,16 +120,4 @@ fn lexical(path: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parent_components_are_resolved_by_name() {
-        assert_eq!(
-            lexical(Path::new("/a/game/../shared")),
-            PathBuf::from("/a/shared")
-        );
-        assert_eq!(lexical(Path::new("/a/./b/c/..")), PathBuf::from("/a/b"));
-        assert!(!lexical(Path::new("/a/game/../shared")).starts_with(lexical(Path::new("/a/game"))));
-    }
-}
+mod tests;

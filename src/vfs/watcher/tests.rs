@@ -1,0 +1,239 @@
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+#[test]
+fn parent_components_are_resolved_by_name() {
+    assert_eq!(
+        lexical(Path::new("/a/game/../shared")),
+        PathBuf::from("/a/shared")
+    );
+    assert_eq!(lexical(Path::new("/a/./b/c/..")), PathBuf::from("/a/b"));
+    assert!(!lexical(Path::new("/a/game/../shared")).starts_with(lexical(Path::new("/a/game"))));
+}
+
+/// A watcher over a fresh folder, and what it reported.
+struct Probe {
+    _watcher: Watcher,
+    events: mpsc::Receiver<WatchEvent>,
+    root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+const PATIENCE: Duration = Duration::from_secs(10);
+/// Long enough for an event that is coming to have come.
+const QUIET: Duration = Duration::from_millis(300);
+
+fn probe(portable: bool, setup: impl FnOnce(&Path)) -> Probe {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = crate::vfs::canonical_path(dir.path()).expect("its path");
+    setup(&root);
+    let (sender, events) = mpsc::channel();
+    let listener = move |event| {
+        let _ = sender.send(event);
+    };
+    let mut watcher = if portable {
+        Watcher::portable(listener)
+    } else {
+        Watcher::new(listener)
+    }
+    .expect("a watcher");
+    watcher.watch(&root).expect("watching the folder");
+    Probe {
+        _watcher: watcher,
+        events,
+        root,
+        _dir: dir,
+    }
+}
+
+impl Probe {
+    /// Waits until `path` is reported (a rescan also counts: it stands for
+    /// every path).
+    fn expect(&self, path: &Path) {
+        let deadline = Instant::now() + PATIENCE;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.events.recv_timeout(left) {
+                Ok(WatchEvent::Changed(paths)) if paths.iter().any(|p| p == path) => return,
+                Ok(WatchEvent::Rescan) => return,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("{} was not reported", path.display());
+    }
+
+    /// Every path reported until nothing came for a while.
+    fn drain(&self) -> Vec<PathBuf> {
+        let mut paths = Vec::new();
+        while let Ok(event) = self.events.recv_timeout(QUIET) {
+            match event {
+                WatchEvent::Changed(p) => paths.extend(p),
+                WatchEvent::Rescan => paths.push(PathBuf::from("<rescan>")),
+                WatchEvent::Error(e) => panic!("the watcher failed: {e}"),
+            }
+        }
+        paths
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("writing a file");
+}
+
+fn changes_are_reported(portable: bool) {
+    let probe = probe(portable, |root| write(&root.join("kept.luau"), "return 1"));
+    let file = probe.root.join("a.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+    probe.drain();
+    write(&file, "return 2");
+    probe.expect(&file);
+    probe.drain();
+    let renamed = probe.root.join("b.luau");
+    std::fs::rename(&file, &renamed).expect("renaming");
+    probe.expect(&renamed);
+    probe.drain();
+    std::fs::remove_file(&renamed).expect("removing");
+    probe.expect(&renamed);
+}
+
+fn new_folders_are_watched(portable: bool) {
+    let probe = probe(portable, |_| {});
+    let folder = probe.root.join("new");
+    std::fs::create_dir(&folder).expect("a folder");
+    // Reported once its watch is in place: what appears in it next is seen.
+    probe.expect(&folder);
+    settle(portable);
+    let deeper = folder.join("deeper");
+    std::fs::create_dir(&deeper).expect("a folder");
+    probe.expect(&deeper);
+    settle(portable);
+    let file = deeper.join("x.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+}
+
+/// notify's inotify backend (the portable one, on Linux) reports a new
+/// folder before it watches it: what appears in it at once can be missed
+/// there (the dev server reads a new folder whole, which covers it).
+fn settle(portable: bool) {
+    if portable && cfg!(target_os = "linux") {
+        std::thread::sleep(QUIET);
+    }
+}
+
+#[test]
+fn changes_are_reported_inotify() {
+    changes_are_reported(false);
+}
+
+#[test]
+fn changes_are_reported_portable() {
+    changes_are_reported(true);
+}
+
+#[test]
+fn new_folders_are_watched_inotify() {
+    new_folders_are_watched(false);
+}
+
+#[test]
+fn new_folders_are_watched_portable() {
+    new_folders_are_watched(true);
+}
+
+/// The dev server reads thousands of files while it watches them: notify's
+/// inotify backend reported each read, overflowed the kernel's queue on
+/// Miner's Haven's project, and a save made then was lost with it.
+#[cfg(target_os = "linux")]
+#[test]
+fn reading_files_is_not_reported() {
+    let probe = probe(false, |root| {
+        for i in 0..200 {
+            let folder = root.join(format!("f{}", i % 10));
+            std::fs::create_dir_all(&folder).expect("a folder");
+            write(&folder.join(format!("{i}.luau")), "return 1");
+        }
+    });
+    for i in 0..200 {
+        let path = probe
+            .root
+            .join(format!("f{}", i % 10))
+            .join(format!("{i}.luau"));
+        std::fs::read(&path).expect("reading a file");
+    }
+    let _ = std::fs::read_dir(&probe.root).map(|entries| entries.count());
+    assert_eq!(probe.drain(), Vec::<PathBuf>::new());
+    // And it still watches.
+    let file = probe.root.join("f3").join("3.luau");
+    write(&file, "return 2");
+    probe.expect(&file);
+}
+
+/// A folder moved out stops reporting under its old path; one moved in is
+/// watched whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn folders_moved_in_and_out_are_followed() {
+    let outside = tempfile::tempdir().expect("a temporary folder");
+    let outside = crate::vfs::canonical_path(outside.path()).expect("its path");
+    std::fs::create_dir_all(outside.join("tree/sub")).expect("folders");
+    let probe = probe(false, |_| {});
+
+    let moved_in = probe.root.join("tree");
+    std::fs::rename(outside.join("tree"), &moved_in).expect("moving in");
+    probe.expect(&moved_in);
+    probe.drain();
+    let file = moved_in.join("sub").join("x.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+    probe.drain();
+
+    std::fs::rename(&moved_in, outside.join("away")).expect("moving out");
+    probe.expect(&moved_in);
+    probe.drain();
+    write(&outside.join("away/sub/y.luau"), "return 1");
+    let reported = probe.drain();
+    assert!(
+        reported.iter().all(|p| !p.starts_with(&moved_in)),
+        "a folder moved out still reported: {reported:?}"
+    );
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+/// A project node's `$path` may be one file: it is watched through its
+/// folder, so an editor's save (write a copy, rename it over) is seen
+/// every time, and its siblings are not reported.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_watched_file_is_seen_through_saves_by_rename() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = crate::vfs::canonical_path(dir.path()).expect("its path");
+    let file = root.join("main.luau");
+    let sibling = root.join("other.luau");
+    write(&file, "return 1");
+    write(&sibling, "return 1");
+    let (sender, events) = mpsc::channel();
+    let mut watcher = Watcher::new(move |event| {
+        let _ = sender.send(event);
+    })
+    .expect("a watcher");
+    watcher.watch(&file).expect("watching the file");
+    let probe = Probe {
+        _watcher: watcher,
+        events,
+        root: root.clone(),
+        _dir: dir,
+    };
+    for round in 0..2 {
+        let copy = root.join(".main.luau.swp");
+        write(&copy, &format!("return {round}"));
+        std::fs::rename(&copy, &file).expect("saving by rename");
+        probe.expect(&file);
+    }
+    probe.drain();
+    write(&sibling, "return 2");
+    assert_eq!(probe.drain(), Vec::<PathBuf>::new());
+}
