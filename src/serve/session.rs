@@ -110,26 +110,23 @@ impl ServeSession {
             .unwrap_or(Path::new("/"))
             .to_path_buf();
 
-        // Watch first (on another thread, while the project is read), so no
-        // change made during the read is missed: its events wait in the
-        // channel for the processor.
+        // Watch first, then read: a change made during the read waits in
+        // the channel for the processor. (Watching while reading would miss
+        // a save to a file read before its folder was watched.)
         let (sender, receiver) = mpsc::channel();
-        let watching = watch.then(|| {
-            let sender = sender.clone();
-            std::thread::Builder::new()
-                .name("atlas-watch-setup".to_owned())
-                .spawn(move || -> Result<Watcher, WatchError> {
-                    let start = std::time::Instant::now();
-                    let mut watcher = new_watcher(sender)?;
-                    watcher.watch(&folder)?;
-                    log::debug!(
-                        "watching {} (set up in {:.1?})",
-                        folder.display(),
-                        start.elapsed()
-                    );
-                    Ok(watcher)
-                })
-        });
+        let watcher = if watch {
+            let start = std::time::Instant::now();
+            let mut watcher = new_watcher(sender.clone())?;
+            watcher.watch(&folder)?;
+            log::debug!(
+                "watching {} (set up in {:.1?})",
+                folder.display(),
+                start.elapsed()
+            );
+            Some(watcher)
+        } else {
+            None
+        };
 
         let vfs = Arc::new(CachedVfs::new());
         vfs.set_caching(false);
@@ -141,13 +138,6 @@ impl ServeSession {
             })
             .and_then(|bytes| Ok(Project::from_bytes(&project_file, &bytes)?))
             .and_then(|project| Ok((project, load_tree(vfs.as_ref(), &project_file)?)));
-        let watcher = match watching {
-            Some(Ok(thread)) => Some(thread.join().map_err(|_| {
-                ServeError::Thread(std::io::Error::other("the watcher setup panicked"))
-            })??),
-            Some(Err(e)) => return Err(ServeError::Thread(e)),
-            None => None,
-        };
         vfs.set_caching(true);
         let (root_project, loaded) = loaded?;
         for warning in &loaded.ref_warnings {
@@ -166,8 +156,14 @@ impl ServeSession {
             queue: Arc::new(MessageQueue::new()),
         };
         if let Some(mut watcher) = watcher {
-            for root in session.outside_roots() {
-                watcher.watch(&root)?;
+            // Known once the project is read, so watched after it: they
+            // are read once more, for what changed in between.
+            let outside = session.outside_roots();
+            for root in &outside {
+                watcher.watch(root)?;
+            }
+            if !outside.is_empty() {
+                let _ = sender.send(ProcessorEvent::Changed(outside));
             }
             let processor = Processor {
                 tree: session.tree.clone(),
@@ -339,6 +335,12 @@ fn new_watcher(sender: mpsc::Sender<ProcessorEvent>) -> Result<Watcher, WatchErr
             WatchEvent::Rescan => ProcessorEvent::Rescan,
             WatchEvent::Error(message) => {
                 log::warn!("file watcher: {message}");
+                return;
+            }
+            WatchEvent::Stopped(message) => {
+                log::error!(
+                    "the file watcher stopped ({message}): changes to files no longer sync; restart atlas serve"
+                );
                 return;
             }
         };

@@ -21,6 +21,8 @@ pub enum WatchEvent {
     Rescan,
     /// The watcher reported an error it could recover from.
     Error(String),
+    /// The watcher stopped: nothing is reported from now on.
+    Stopped(String),
 }
 
 /// Called from the watcher's own thread.

@@ -49,19 +49,35 @@ fn probe(portable: bool, setup: impl FnOnce(&Path)) -> Probe {
 }
 
 impl Probe {
-    /// Waits until `path` is reported (a rescan also counts: it stands for
-    /// every path).
+    /// Waits until `path` is reported.
     fn expect(&self, path: &Path) {
+        self.expect_all(&[path]);
+    }
+
+    /// Waits until each of `paths` is reported.
+    fn expect_all(&self, paths: &[&Path]) {
+        let mut missing: Vec<&Path> = paths.to_vec();
         let deadline = Instant::now() + PATIENCE;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.events.recv_timeout(left) {
-                Ok(WatchEvent::Changed(paths)) if paths.iter().any(|p| p == path) => return,
-                Ok(WatchEvent::Rescan) => return,
-                Ok(_) => {}
+                Ok(WatchEvent::Changed(reported)) => {
+                    missing.retain(|m| !reported.iter().any(|r| r == m));
+                    if missing.is_empty() {
+                        return;
+                    }
+                }
+                Ok(other) => panic!("waiting for {missing:?}: {other:?}"),
                 Err(_) => break,
             }
         }
-        panic!("{} was not reported", path.display());
+        panic!("{missing:?} not reported");
+    }
+
+    fn inotify(&self) -> &super::inotify::InotifyWatcher {
+        match &self._watcher.backend {
+            Backend::Inotify(watcher) => watcher,
+            Backend::Portable(_) => panic!("not the inotify watcher"),
+        }
     }
 
     /// Every path reported until nothing came for a while.
@@ -71,7 +87,7 @@ impl Probe {
             match event {
                 WatchEvent::Changed(p) => paths.extend(p),
                 WatchEvent::Rescan => paths.push(PathBuf::from("<rescan>")),
-                WatchEvent::Error(e) => panic!("the watcher failed: {e}"),
+                WatchEvent::Error(e) | WatchEvent::Stopped(e) => panic!("the watcher failed: {e}"),
             }
         }
         paths
@@ -93,7 +109,7 @@ fn changes_are_reported(portable: bool) {
     probe.drain();
     let renamed = probe.root.join("b.luau");
     std::fs::rename(&file, &renamed).expect("renaming");
-    probe.expect(&renamed);
+    probe.expect_all(&[&file, &renamed]);
     probe.drain();
     std::fs::remove_file(&renamed).expect("removing");
     probe.expect(&renamed);
@@ -147,6 +163,104 @@ fn new_folders_are_watched_portable() {
 /// The dev server reads thousands of files while it watches them: notify's
 /// inotify backend reported each read, overflowed the kernel's queue on
 /// Miner's Haven's project, and a save made then was lost with it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_renamed_in_the_tree_is_watched_under_its_new_name() {
+    let probe = probe(false, |root| {
+        std::fs::create_dir_all(root.join("a/sub")).expect("folders");
+    });
+    let (old, new) = (probe.root.join("a"), probe.root.join("b"));
+    std::fs::rename(&old, &new).expect("renaming");
+    probe.expect(&new);
+    probe.drain();
+    let file = new.join("sub/x.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+    let reported = probe.drain();
+    assert!(
+        reported.iter().all(|p| !p.starts_with(&old)),
+        "reported under the old name: {reported:?}"
+    );
+}
+
+/// A root wiped and written again (a generator's output folder, `git
+/// checkout` of a `$path` outside the project) is watched again.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_root_removed_and_made_again_is_watched_again() {
+    let probe = probe(false, |root| {
+        std::fs::create_dir_all(root.join("sub")).expect("folders");
+    });
+    std::fs::remove_dir_all(&probe.root).expect("removing the root");
+    probe.expect(&probe.root);
+    probe.drain();
+    std::fs::create_dir_all(probe.root.join("sub")).expect("the root again");
+    probe.expect(&probe.root);
+    probe.drain();
+    let file = probe.root.join("sub/x.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+}
+
+/// A root renamed away and replaced: the new folder is watched, the old
+/// one no longer reports under the root's path.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_root_renamed_away_and_replaced_is_followed() {
+    let probe = probe(false, |_| {});
+    let away = probe.root.with_extension("old");
+    std::fs::rename(&probe.root, &away).expect("renaming the root");
+    probe.expect(&probe.root);
+    probe.drain();
+    std::fs::create_dir(&probe.root).expect("a new root");
+    probe.expect(&probe.root);
+    probe.drain();
+    write(&away.join("old.luau"), "return 1");
+    let file = probe.root.join("new.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+    let reported = probe.drain();
+    let _ = std::fs::remove_dir_all(&away);
+    assert!(
+        !reported.contains(&probe.root.join("old.luau")),
+        "the old root still reports: {reported:?}"
+    );
+}
+
+/// Events the kernel dropped (its queue overflowed) can hide new folders
+/// or moves: the watches are repaired before a rescan is asked for.
+#[cfg(target_os = "linux")]
+#[test]
+fn watches_are_repaired_after_lost_events() {
+    let probe = probe(false, |root| {
+        std::fs::create_dir_all(root.join("a/b")).expect("folders");
+    });
+    probe.inotify().lose_events_under(&probe.root.join("a"));
+    write(&probe.root.join("a/b/lost.luau"), "return 1");
+    assert_eq!(probe.drain(), Vec::<PathBuf>::new(), "nothing was lost");
+    let errors = probe.inotify().repair();
+    assert!(errors.is_empty(), "{errors:?}");
+    let file = probe.root.join("a/b/x.luau");
+    write(&file, "return 1");
+    probe.expect(&file);
+}
+
+/// A link to a folder made while watching is followed, as at start-up.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_link_to_a_folder_made_while_watching_is_followed() {
+    let target = tempfile::tempdir().expect("a temporary folder");
+    let target = crate::vfs::canonical_path(target.path()).expect("its path");
+    let probe = probe(false, |_| {});
+    let link = probe.root.join("linked");
+    std::os::unix::fs::symlink(&target, &link).expect("a link");
+    probe.expect(&link);
+    probe.drain();
+    write(&target.join("x.luau"), "return 1");
+    probe.expect(&link.join("x.luau"));
+    let _ = std::fs::remove_dir_all(&target);
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn reading_files_is_not_reported() {
@@ -232,6 +346,7 @@ fn a_watched_file_is_seen_through_saves_by_rename() {
         write(&copy, &format!("return {round}"));
         std::fs::rename(&copy, &file).expect("saving by rename");
         probe.expect(&file);
+        probe.drain();
     }
     probe.drain();
     write(&sibling, "return 2");
