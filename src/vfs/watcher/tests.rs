@@ -352,3 +352,35 @@ fn a_watched_file_is_seen_through_saves_by_rename() {
     write(&sibling, "return 2");
     assert_eq!(probe.drain(), Vec::<PathBuf>::new());
 }
+
+/// A `$path` file that is a link: an edit of its target is reported under
+/// the link's path (notify, watching the path itself, followed the link).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_watched_link_to_a_file_reports_its_target() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let root = crate::vfs::canonical_path(dir.path()).expect("its path");
+    std::fs::create_dir_all(root.join("vendor")).expect("a folder");
+    std::fs::create_dir_all(root.join("game")).expect("a folder");
+    let target = root.join("vendor/config.luau");
+    write(&target, "return 1");
+    let link = root.join("game/config.luau");
+    std::os::unix::fs::symlink(&target, &link).expect("a link");
+    let (sender, events) = mpsc::channel();
+    let mut watcher = Watcher::new(move |event| {
+        let _ = sender.send(event);
+    })
+    .expect("a watcher");
+    watcher.watch(&link).expect("watching the link");
+    let probe = Probe {
+        _watcher: watcher,
+        events,
+        root,
+        _dir: dir,
+    };
+    write(&target, "return 2");
+    probe.expect(&link);
+    probe.drain();
+    write(&probe.root.join("vendor/other.luau"), "return 1");
+    assert_eq!(probe.drain(), Vec::<PathBuf>::new());
+}
