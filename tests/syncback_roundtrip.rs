@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use atlas::syncback::SyncbackOptions;
 use common::compare::{compare, CompareOptions};
@@ -189,29 +189,14 @@ fn optional_path_without_class_is_made_for_a_synced_instance() {
             ReplicatedStorage: { Thing: { $className: 'Folder' } } } }",
     )
     .unwrap();
-    let first = built_as_file(&input);
-    for options in [SyncbackOptions::default(), SyncbackOptions::INCREMENTAL] {
-        let dir = temp.path().join(format!("project-{}", options.incremental));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("default.project.json5"),
-            "{ name: 'Place', tree: { $className: 'DataModel',
-                Lighting: { $path: { optional: 'src/Lighting' } },
-                ReplicatedStorage: { $path: { optional: 'src/ReplicatedStorage' } } } }",
-        )
-        .unwrap();
-        syncback_into(&dir, first.clone_into_external_root(), options);
-        assert!(
-            dir.join("src/Lighting").is_dir(),
-            "src/Lighting was not made"
-        );
-        let second = built_as_file(&dir);
-        assert_same(
-            &format!("incremental: {}", options.incremental),
-            &first,
-            &second,
-        );
-    }
+    syncs_into_a_project_making(
+        temp.path(),
+        &built_as_file(&input),
+        "{ name: 'Place', tree: { $className: 'DataModel',
+            Lighting: { $path: { optional: 'src/Lighting' } },
+            ReplicatedStorage: { $path: { optional: 'src/ReplicatedStorage' } } } }",
+        "src/Lighting",
+    );
 }
 
 /// Regression: two project nodes sharing one missing `$path` folder, one
@@ -229,23 +214,30 @@ fn a_folder_two_nodes_share_is_made_when_either_needs_it() {
             ServerStorage: { $className: 'ServerStorage' } } }",
     )
     .unwrap();
-    let first = built_as_file(&input);
+    syncs_into_a_project_making(
+        temp.path(),
+        &built_as_file(&input),
+        "{ name: 'Place', tree: { $className: 'DataModel',
+            ReplicatedStorage: { $className: 'ReplicatedStorage', $path: 'src/Shared' },
+            ServerStorage: { $path: { optional: 'src/Shared' } } } }",
+        "src/Shared",
+    );
+}
+
+/// Syncs `place` back, clean and incremental, into a new project holding
+/// only `project`: `folder` must be made, and the project must build back
+/// into `place`.
+fn syncs_into_a_project_making(temp: &Path, place: &WeakDom, project: &str, folder: &str) {
     for options in [SyncbackOptions::default(), SyncbackOptions::INCREMENTAL] {
-        let dir = temp.path().join(format!("project-{}", options.incremental));
+        let dir = temp.join(format!("project-{}", options.incremental));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("default.project.json5"),
-            "{ name: 'Place', tree: { $className: 'DataModel',
-                ReplicatedStorage: { $className: 'ReplicatedStorage', $path: 'src/Shared' },
-                ServerStorage: { $path: { optional: 'src/Shared' } } } }",
-        )
-        .unwrap();
-        syncback_into(&dir, first.clone_into_external_root(), options);
-        assert!(dir.join("src/Shared").is_dir(), "src/Shared was not made");
+        std::fs::write(dir.join("default.project.json5"), project).unwrap();
+        syncback_into(&dir, place.clone_into_external_root(), options);
+        assert!(dir.join(folder).is_dir(), "{folder} was not made");
         let second = built_as_file(&dir);
         assert_same(
             &format!("incremental: {}", options.incremental),
-            &first,
+            place,
             &second,
         );
     }

@@ -147,60 +147,62 @@ impl InotifyWatcher {
     /// Watches `path`: a folder with everything under it, a file through
     /// its folder.
     pub fn watch(&mut self, path: &Path) -> Result<(), WatchError> {
-        let error = |source| WatchError {
+        let metadata = std::fs::metadata(path).map_err(|source| WatchError {
             path: path.to_path_buf(),
             source,
-        };
-        let metadata = std::fs::metadata(path).map_err(error)?;
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            // `/`: no parent to see it come back through.
-            let mut errors = Vec::new();
-            add_tree(&self.state, path, None, &mut errors)?;
-            return errors.into_iter().next().map_or(Ok(()), Err);
-        };
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        let entry = Entry {
-            name: name.to_owned(),
-            report: path.to_path_buf(),
-            root: metadata.is_dir(),
-        };
-        let through_parent = add_entry(&self.state, parent, entry).map_err(|source| WatchError {
-            path: parent.to_path_buf(),
-            source: explain(source),
-        });
-        if metadata.is_dir() {
-            // Its parent only sees it come back: without that (a parent
-            // Atlas may not watch), it is watched all the same.
-            if let Err(e) = through_parent {
-                log::debug!("{e}");
-            }
-            lock(&self.state).roots.push(path.to_path_buf());
-            let mut errors = Vec::new();
-            add_tree(&self.state, path, None, &mut errors)?;
-            return errors.into_iter().next().map_or(Ok(()), Err);
-        }
-        through_parent?;
-        // A link is followed: its target's folder reports the target under
-        // the link's path.
-        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-        if let (true, Ok(target)) = (is_link, std::fs::canonicalize(path)) {
-            if let (Some(folder), Some(name)) = (target.parent(), target.file_name()) {
+        })?;
+        // Through its folder too: a file's saves by rename, a root
+        // folder's return after a removal.
+        let through_parent = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => {
+                let parent = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
                 let entry = Entry {
                     name: name.to_owned(),
                     report: path.to_path_buf(),
-                    root: false,
+                    root: metadata.is_dir(),
                 };
-                add_entry(&self.state, folder, entry).map_err(|source| WatchError {
-                    path: folder.to_path_buf(),
-                    source: explain(source),
-                })?;
+                add_entry(&self.state, parent, entry)
             }
+            // `/`: no folder to see it through.
+            _ => Ok(()),
+        };
+        if !metadata.is_dir() {
+            through_parent?;
+            return self.watch_link_target(path);
         }
-        Ok(())
+        // Without its parent (one Atlas may not watch), a root is watched
+        // all the same; only its return goes unseen.
+        if let Err(e) = through_parent {
+            log::debug!("{e}");
+        }
+        lock(&self.state).roots.push(path.to_path_buf());
+        let mut errors = Vec::new();
+        add_tree(&self.state, path, None, &mut errors)?;
+        errors.into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// A watched file that is a link: its target's folder reports the
+    /// target under the link's path.
+    fn watch_link_target(&mut self, link: &Path) -> Result<(), WatchError> {
+        if !std::fs::symlink_metadata(link).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Ok(());
+        }
+        let Ok(target) = std::fs::canonicalize(link) else {
+            return Ok(());
+        };
+        let (Some(folder), Some(name)) = (target.parent(), target.file_name()) else {
+            return Ok(());
+        };
+        let entry = Entry {
+            name: name.to_owned(),
+            report: link.to_path_buf(),
+            root: false,
+        };
+        add_entry(&self.state, folder, entry)
     }
 }
 
@@ -250,9 +252,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Watches `folder` for the sake of one of its entries.
-fn add_entry(state: &Mutex<State>, folder: &Path, entry: Entry) -> io::Result<()> {
+fn add_entry(state: &Mutex<State>, folder: &Path, entry: Entry) -> Result<(), WatchError> {
     let mut state = lock(state);
-    let wd = state.watches.add(folder, mask() | WatchMask::ONLYDIR)?;
+    let wd = state
+        .watches
+        .add(folder, mask() | WatchMask::ONLYDIR)
+        .map_err(|source| WatchError {
+            path: folder.to_path_buf(),
+            source: explain(source),
+        })?;
     match state.folders.get_mut(&wd) {
         // Every entry of it matters already.
         Some(known) if known.recursive => {}
@@ -408,11 +416,16 @@ fn forget_tree(state: &mut State, folder: &Path) {
         .map(|(wd, _)| wd.clone())
         .collect();
     for wd in gone {
-        if let Some(f) = state.folders.remove(&wd) {
-            state.by_path.remove(&f.path);
-        }
-        let _ = state.watches.remove(wd);
+        unwatch(state, wd);
     }
+}
+
+/// Removes a folder's watch and forgets the folder.
+fn unwatch(state: &mut State, wd: WatchDescriptor) {
+    if let Some(f) = state.folders.remove(&wd) {
+        state.by_path.remove(&f.path);
+    }
+    let _ = state.watches.remove(wd);
 }
 
 /// After events were lost: every root walked again, watches of folders no
@@ -436,10 +449,7 @@ fn repair(state: &Mutex<State>) -> Vec<WatchError> {
         .map(|(wd, _)| wd.clone())
         .collect();
     for wd in stale {
-        if let Some(f) = state.folders.remove(&wd) {
-            state.by_path.remove(&f.path);
-        }
-        let _ = state.watches.remove(wd);
+        unwatch(&mut state, wd);
     }
     errors
 }

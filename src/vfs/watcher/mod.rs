@@ -41,7 +41,6 @@ pub struct Watcher {
 enum Backend {
     #[cfg(target_os = "linux")]
     Inotify(inotify::InotifyWatcher),
-    #[cfg_attr(target_os = "linux", allow(dead_code))]
     Portable(portable::PortableWatcher),
 }
 

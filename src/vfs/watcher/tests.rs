@@ -25,10 +25,19 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// Long enough for an event that is coming to have come.
 const QUIET: Duration = Duration::from_millis(300);
 
+/// A watcher over a fresh folder that `setup` fills.
 fn probe(portable: bool, setup: impl FnOnce(&Path)) -> Probe {
+    probe_watching(portable, |root| {
+        setup(root);
+        root.to_path_buf()
+    })
+}
+
+/// A watcher of what `setup` returns, in a fresh folder it fills.
+fn probe_watching(portable: bool, setup: impl FnOnce(&Path) -> PathBuf) -> Probe {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let root = crate::vfs::canonical_path(dir.path()).expect("its path");
-    setup(&root);
+    let watched = setup(&root);
     let (sender, events) = mpsc::channel();
     let listener = move |event| {
         let _ = sender.send(event);
@@ -39,7 +48,7 @@ fn probe(portable: bool, setup: impl FnOnce(&Path)) -> Probe {
         Watcher::new(listener)
     }
     .expect("a watcher");
-    watcher.watch(&root).expect("watching the folder");
+    watcher.watch(&watched).expect("watching");
     Probe {
         _watcher: watcher,
         events,
@@ -323,26 +332,14 @@ fn folders_moved_in_and_out_are_followed() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_watched_file_is_seen_through_saves_by_rename() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let root = crate::vfs::canonical_path(dir.path()).expect("its path");
-    let file = root.join("main.luau");
-    let sibling = root.join("other.luau");
-    write(&file, "return 1");
-    write(&sibling, "return 1");
-    let (sender, events) = mpsc::channel();
-    let mut watcher = Watcher::new(move |event| {
-        let _ = sender.send(event);
-    })
-    .expect("a watcher");
-    watcher.watch(&file).expect("watching the file");
-    let probe = Probe {
-        _watcher: watcher,
-        events,
-        root: root.clone(),
-        _dir: dir,
-    };
+    let probe = probe_watching(false, |root| {
+        write(&root.join("main.luau"), "return 1");
+        write(&root.join("other.luau"), "return 1");
+        root.join("main.luau")
+    });
+    let (file, sibling) = (probe.root.join("main.luau"), probe.root.join("other.luau"));
     for round in 0..2 {
-        let copy = root.join(".main.luau.swp");
+        let copy = probe.root.join(".main.luau.swp");
         write(&copy, &format!("return {round}"));
         std::fs::rename(&copy, &file).expect("saving by rename");
         probe.expect(&file);
@@ -358,26 +355,18 @@ fn a_watched_file_is_seen_through_saves_by_rename() {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_watched_link_to_a_file_reports_its_target() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let root = crate::vfs::canonical_path(dir.path()).expect("its path");
-    std::fs::create_dir_all(root.join("vendor")).expect("a folder");
-    std::fs::create_dir_all(root.join("game")).expect("a folder");
-    let target = root.join("vendor/config.luau");
-    write(&target, "return 1");
-    let link = root.join("game/config.luau");
-    std::os::unix::fs::symlink(&target, &link).expect("a link");
-    let (sender, events) = mpsc::channel();
-    let mut watcher = Watcher::new(move |event| {
-        let _ = sender.send(event);
-    })
-    .expect("a watcher");
-    watcher.watch(&link).expect("watching the link");
-    let probe = Probe {
-        _watcher: watcher,
-        events,
-        root,
-        _dir: dir,
-    };
+    let probe = probe_watching(false, |root| {
+        std::fs::create_dir_all(root.join("vendor")).expect("a folder");
+        std::fs::create_dir_all(root.join("game")).expect("a folder");
+        write(&root.join("vendor/config.luau"), "return 1");
+        let link = root.join("game/config.luau");
+        std::os::unix::fs::symlink(root.join("vendor/config.luau"), &link).expect("a link");
+        link
+    });
+    let (target, link) = (
+        probe.root.join("vendor/config.luau"),
+        probe.root.join("game/config.luau"),
+    );
     write(&target, "return 2");
     probe.expect(&link);
     probe.drain();
